@@ -1,0 +1,85 @@
+"""Errors as values: every problem the pipeline finds is a `Diagnostic` with a location.
+
+Stages return diagnostics instead of raising mid-pipeline; the CLI prints them as
+``file:line:col: error[CODE]: message`` followed by a ``hint:`` line, and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file. ``line`` and ``column`` are 1-based; 0 means unknown."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line:
+            text += f":{self.line}"
+            if self.column:
+                text += f":{self.column}"
+        return text
+
+    @classmethod
+    def of(cls, path: Path | str, line: int = 0, column: int = 0) -> Location:
+        return cls(str(path), line, column)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: a stable code (``DG1xx``), what is wrong, where, and how to fix it."""
+
+    code: str
+    message: str
+    location: Location | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" | "warning"
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}{self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "file": self.location.file if self.location else None,
+            "line": self.location.line if self.location else None,
+            "column": self.location.column if self.location else None,
+        }
+
+
+class DiagnosticError(Exception):
+    """Raised only at the public-API boundary to carry diagnostics out of the pipeline."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+def error(
+    code: str, message: str, location: Location | None = None, hint: str | None = None
+) -> Diagnostic:
+    return Diagnostic(code=code, message=message, location=location, hint=hint)
+
+
+def warning(
+    code: str, message: str, location: Location | None = None, hint: str | None = None
+) -> Diagnostic:
+    return Diagnostic(code=code, message=message, location=location, hint=hint, severity="warning")
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)

@@ -1,0 +1,14 @@
+"""Exit codes of the command line; each means one thing (documented in docs/cli.md)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DEFINITION_ERROR = 1  # the definition (or a tool's signature) has errors
+    USAGE = 2  # bad command-line usage (typer/click's own code)
+    STALE = 3  # check: generated code differs from what build would write
+    EDITED_MANAGED = 4  # a managed file was edited by hand
+    CONFLICT = 5  # a merge conflict, or unresolved conflict markers on disk

@@ -1,0 +1,171 @@
+"""Load ``dagent.py``: run it, take its ``Project``, and turn it into the TOML-shaped data.
+
+Converting to the same data the TOML loader produces means one validator serves both forms.
+Every object carries the file and line that created it, which becomes the source map.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dagent_gen.api import Agent, Project, Tool
+from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.load.source_map import SourceMap
+
+RUN_NAME = "__dagent_definition__"
+
+
+def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
+    source = SourceMap(str(path))
+    folder = str(path.parent.resolve())
+    sys.path.insert(0, folder)
+    try:
+        namespace = runpy.run_path(str(path), run_name=RUN_NAME)
+    except SyntaxError as err:
+        location = Location(str(path), err.lineno or 0, err.offset or 0)
+        return None, source, [error("DG102", f"invalid Python: {err.msg}", location)]
+    except BaseException as err:  # user code: report anything, including SystemExit
+        return None, source, [_raised(path, err)]
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+    projects = [value for value in namespace.values() if isinstance(value, Project)]
+    if len(projects) != 1:
+        found = "no Project" if not projects else f"{len(projects)} Project objects"
+        return (
+            None,
+            source,
+            [
+                error(
+                    "DG103",
+                    f"{path.name} must define exactly one dagent_gen.Project; found {found}",
+                    Location(str(path), 1),
+                    "add `project = Project(package=..., agents=[...])` at module level",
+                )
+            ],
+        )
+    return _to_data(projects[0], source)
+
+
+def _raised(path: Path, err: BaseException) -> Diagnostic:
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(path)]
+    line = frames[-1].lineno or 0 if frames else 0
+    return error(
+        "DG103",
+        f"running {path.name} raised {type(err).__name__}: {err}",
+        Location(str(path), line),
+        "fix the definition so that it runs with `python dagent.py`",
+    )
+
+
+def _to_data(
+    project: Project, source: SourceMap
+) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    source.add(("project",), project.location)
+    data: dict[str, Any] = {"project": {"package": project.package}}
+    for key in ("task_queue", "description", "entry_agent"):
+        value = getattr(project, key)
+        if value:
+            data["project"][key] = value
+    tools: dict[str, dict[str, Any]] = {}
+    agents: dict[str, dict[str, Any]] = {}
+
+    def add_tool(item: Tool | Callable[..., Any], location: Location) -> str | None:
+        tool = item if isinstance(item, Tool) else Tool(item, location=location)
+        ref, problem = _function_ref(tool.function)
+        if problem:
+            diagnostics.append(error("DG104", problem, tool.location, _TOOL_HINT))
+            return None
+        entry: dict[str, Any] = {"function": ref}
+        if tool.description is not None:
+            entry["description"] = tool.description
+        for key, default in (("timeout", "60s"), ("retries", 3), ("max_output_chars", 20_000)):
+            if getattr(tool, key) != default:
+                entry[key] = getattr(tool, key)
+        name = tool.tool_name
+        if name in tools and tools[name] != entry:
+            diagnostics.append(
+                error(
+                    "DG206",
+                    f"two different tools are named {name!r}",
+                    tool.location,
+                    "give one of them another name with Tool(fn, name=...)",
+                )
+            )
+        tools.setdefault(name, entry)
+        source.add(("tools", name), tool.location)
+        return name
+
+    for item in project.tools:
+        add_tool(item, project.location)
+    for agent in project.agents:
+        if not isinstance(agent, Agent):
+            diagnostics.append(
+                error(
+                    "DG202",
+                    f"Project.agents must hold Agent objects, not {agent!r}",
+                    project.location,
+                )
+            )
+            continue
+        source.add(("agents", agent.name), agent.location)
+        entry = _agent_entry(agent)
+        entry["tools"] = []
+        for index, item in enumerate(agent.tools):
+            source.add(("agents", agent.name, "tools", index), agent.location)
+            name = add_tool(item, agent.location)
+            if name:
+                entry["tools"].append(name)
+        entry["subagents"] = [
+            sub.name if isinstance(sub, Agent) else sub for sub in agent.subagents
+        ]
+        if agent.name in agents:
+            diagnostics.append(
+                error("DG206", f"two agents are named {agent.name!r}", agent.location)
+            )
+        agents[agent.name] = entry
+    data["agents"] = agents
+    data["tools"] = tools
+    if diagnostics:
+        return None, source, diagnostics
+    return data, source, []
+
+
+_AGENT_DEFAULTS = Agent("_")
+_AGENT_KEYS = (
+    "description", "model", "system_prompt", "max_steps", "planning", "base_url",
+    "api_key_env", "temperature", "max_tokens", "model_timeout", "model_retries",
+)  # fmt: skip
+_TOOL_HINT = (
+    "define tools in a module next to dagent.py (e.g. tools.py) and import them; generated "
+    "code imports that module, and never dagent.py"
+)
+
+
+def _agent_entry(agent: Agent) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    for key in _AGENT_KEYS:
+        value = getattr(agent, key)
+        if value != getattr(_AGENT_DEFAULTS, key):
+            entry[key] = value
+    return entry
+
+
+def _function_ref(function: Callable[..., Any] | str) -> tuple[str, str | None]:
+    if isinstance(function, str):
+        return function, None
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not callable(function) or not module or not qualname:
+        return "", f"{function!r} is not a function"
+    if module in (RUN_NAME, "__main__"):
+        return "", f"tool {qualname!r} is defined in the definition file itself"
+    if "<locals>" in qualname:
+        return "", f"tool {qualname!r} is defined inside a function, so it cannot be imported"
+    return f"{module}:{qualname}", None

@@ -1,0 +1,260 @@
+"""Stage 3, model: the resolved project, everything the templates need and nothing else.
+
+Built from the validated ``Definition`` and the introspected tool signatures. Names for
+generated classes, modules and constants are decided here, once, so templates stay dumb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dagent_gen.definition import Definition
+from dagent_gen.introspect import ToolSignature
+from dagent_gen.validate import parse_duration
+
+WRITE_TODOS_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "write_todos",
+        "description": (
+            "Write or replace your todo list: the plan of steps that completes the task. "
+            "Call it again to revise the plan or to mark items completed."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "todos": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "content": {"type": "string", "description": "What to do."},
+                            "status": {
+                                "type": "string",
+                                "enum": ["pending", "in_progress", "completed"],
+                            },
+                        },
+                        "required": ["content"],
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            "required": ["todos"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class ToolModel:
+    name: str
+    function_module: str
+    function_name: str
+    is_async: bool
+    description: str
+    parameters_schema: dict[str, Any]
+    timeout: float
+    retries: int
+    max_output_chars: int
+
+    impl_name = "tool_function"
+
+    @property
+    def const_name(self) -> str:
+        return f"{self.name.upper()}_TOOL"
+
+    @property
+    def function_ref(self) -> str:
+        return f"{self.function_module}:{self.function_name}"
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The OpenAI function-tool definition the model sees."""
+        function: dict[str, Any] = {"name": self.name}
+        if self.description:
+            function["description"] = self.description
+        function["parameters"] = self.parameters_schema
+        return {"type": "function", "function": function}
+
+
+@dataclass(frozen=True)
+class SubagentRef:
+    name: str
+    class_name: str
+    module_name: str
+    description: str
+
+    @property
+    def const_name(self) -> str:
+        return f"{self.name.upper()}_DELEGATE"
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        purpose = f": {self.description}" if self.description else ""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": (
+                    f"Delegate a task to the {self.name} agent{purpose}. It works on its own "
+                    "and returns its answer."
+                ),
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "task": {
+                            "type": "string",
+                            "description": (
+                                "A complete, self-contained description of the work: the "
+                                "agent sees nothing else."
+                            ),
+                        }
+                    },
+                    "required": ["task"],
+                    "additionalProperties": False,
+                },
+            },
+        }
+
+
+@dataclass(frozen=True)
+class AgentModel:
+    name: str
+    description: str
+    model: str
+    system_prompt: str
+    tools: tuple[ToolModel, ...]
+    subagents: tuple[SubagentRef, ...]
+    max_steps: int
+    planning: bool
+    base_url: str | None
+    api_key_env: str
+    temperature: float | None
+    max_tokens: int | None
+    model_timeout: float
+    model_retries: int
+
+    @property
+    def class_name(self) -> str:
+        return class_name(self.name)
+
+    @property
+    def module_name(self) -> str:
+        return self.name
+
+    @property
+    def const_name(self) -> str:
+        return f"{self.name.upper()}_AGENT"
+
+    @property
+    def tool_constants(self) -> list[str]:
+        """Names of the ``agents.py`` constants holding this agent's tool definitions."""
+        names = ["WRITE_TODOS_PLANNER"] if self.planning else []
+        names += [tool.const_name for tool in self.tools]
+        names += [sub.const_name for sub in self.subagents]
+        return names
+
+    @property
+    def runs_tools(self) -> bool:
+        return self.planning or bool(self.tools) or bool(self.subagents)
+
+    @property
+    def offered_names(self) -> list[str]:
+        names = ["write_todos"] if self.planning else []
+        return names + [tool.name for tool in self.tools] + [sub.name for sub in self.subagents]
+
+    @property
+    def tool_definitions(self) -> list[dict[str, Any]]:
+        definitions = [WRITE_TODOS_TOOL] if self.planning else []
+        definitions += [tool.definition for tool in self.tools]
+        definitions += [sub.definition for sub in self.subagents]
+        return definitions
+
+
+@dataclass(frozen=True)
+class ProjectModel:
+    package: str
+    task_queue: str
+    description: str
+    entry_agent: str
+    definition_file: str  # file name as shown in headers, e.g. "dagent.toml"
+    agents: tuple[AgentModel, ...]  # sorted by name: stable, merge-friendly output
+    tools: tuple[ToolModel, ...]  # sorted by name; only tools some agent uses
+
+    @property
+    def uses_planning(self) -> bool:
+        return any(agent.planning for agent in self.agents)
+
+    @property
+    def delegates(self) -> list[SubagentRef]:
+        """Every agent used as a sub-agent, once, sorted by name."""
+        found = {sub.name: sub for agent in self.agents for sub in agent.subagents}
+        return [found[name] for name in sorted(found)]
+
+
+def class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_") if part) + "Workflow"
+
+
+def build_model(
+    definition: Definition, signatures: dict[str, ToolSignature], definition_file: str
+) -> ProjectModel:
+    """``signatures`` holds one introspected signature per tool name used by some agent."""
+    tools: dict[str, ToolModel] = {}
+    for name, section in definition.tools.items():
+        signature = signatures.get(name)
+        if signature is None:
+            continue
+        tools[name] = ToolModel(
+            name=name,
+            function_module=signature.function_module,
+            function_name=signature.function_name,
+            is_async=signature.is_async,
+            description=(
+                section.description if section.description is not None else signature.description
+            ),
+            parameters_schema=signature.parameters_schema,
+            timeout=parse_duration(section.timeout) or 60.0,
+            retries=section.retries,
+            max_output_chars=section.max_output_chars,
+        )
+    agents: list[AgentModel] = []
+    for name, agent_section in definition.agents.items():
+        agents.append(
+            AgentModel(
+                name=name,
+                description=agent_section.description,
+                model=agent_section.model.partition(":")[2],
+                system_prompt=agent_section.system_prompt,
+                tools=tuple(tools[tool] for tool in agent_section.tools),
+                subagents=tuple(
+                    SubagentRef(
+                        name=sub,
+                        class_name=class_name(sub),
+                        module_name=sub,
+                        description=definition.agents[sub].description,
+                    )
+                    for sub in agent_section.subagents
+                ),
+                max_steps=agent_section.max_steps,
+                planning=agent_section.planning,
+                base_url=agent_section.base_url,
+                api_key_env=agent_section.api_key_env,
+                temperature=float(agent_section.temperature) if agent_section.temperature is not None else None,
+                max_tokens=agent_section.max_tokens,
+                model_timeout=parse_duration(agent_section.model_timeout) or 120.0,
+                model_retries=agent_section.model_retries,
+            )
+        )
+    project = definition.project
+    return ProjectModel(
+        package=project.package,
+        task_queue=project.task_queue or project.package.replace("_", "-"),
+        description=project.description,
+        entry_agent=project.entry_agent or next(iter(definition.agents)),
+        definition_file=definition_file,
+        agents=tuple(sorted(agents, key=lambda agent: agent.name)),
+        tools=tuple(sorted(tools.values(), key=lambda tool: tool.name)),
+    )

@@ -1,0 +1,494 @@
+"""A scripted, OpenAI-compatible Chat Completions server for tests.
+
+:class:`ScriptedModelServer` listens on ``127.0.0.1`` (a free port) in a background
+thread and answers ``POST /v1/chat/completions`` from a script of replies built with
+:func:`text`, :func:`tool_calls`, :func:`http_error` and :func:`respond`. Every request is
+validated as strictly as the real service; rejected requests are answered with an
+OpenAI-style error body and recorded in :attr:`ScriptedModelServer.violations`, so a test
+can finish with ``assert server.violations == []``.
+
+Example::
+
+    with ScriptedModelServer([tool_calls(call("search", {"q": "x"})), text("done")]) as server:
+        os.environ["OPENAI_BASE_URL"] = server.base_url
+        ...
+    assert server.violations == []
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+from dagent_gen.testing._chat_validation import RequestError, validate_chat_request
+
+__all__ = [
+    "DynamicReply",
+    "HttpErrorReply",
+    "Reply",
+    "ScriptedModelServer",
+    "TextReply",
+    "ToolCall",
+    "ToolCallsReply",
+    "call",
+    "http_error",
+    "offline_reply",
+    "respond",
+    "text",
+    "tool_calls",
+]
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim."""
+
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class TextReply:
+    """An assistant message with text content (``finish_reason="stop"``)."""
+
+    content: str
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCallsReply:
+    """An assistant message with tool calls (``finish_reason="tool_calls"``)."""
+
+    calls: tuple[ToolCall, ...]
+    content: str | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpErrorReply:
+    """An HTTP error answer with an OpenAI error body and optional retry headers."""
+
+    status: int
+    message: str
+    retry_after: float | None = None
+    retry_after_ms: float | None = None
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
+class DynamicReply:
+    """A reply computed at request time by ``fn(request_json)``."""
+
+    fn: Callable[[JsonObject], Reply] = field(repr=False)
+    agent: str | None = None
+
+
+Reply = TextReply | ToolCallsReply | HttpErrorReply | DynamicReply
+"""Anything the script can contain."""
+
+
+def text(content: str, *, agent: str | None = None) -> TextReply:
+    """An assistant text reply. ``agent``: substring of the first system/developer message."""
+    return TextReply(content=content, agent=agent)
+
+
+def call(name: str, arguments: Mapping[str, Any] | str) -> ToolCall:
+    """A tool call for :func:`tool_calls`; a ``str`` ``arguments`` is sent verbatim (may be bad JSON)."""
+    args = arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
+    return ToolCall(name=name, arguments=args)
+
+
+def tool_calls(
+    *calls: ToolCall, agent: str | None = None, content: str | None = None
+) -> ToolCallsReply:
+    """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...)."""
+    if not calls:
+        raise ValueError("tool_calls() needs at least one call(...)")
+    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent)
+
+
+def http_error(
+    status: int,
+    *,
+    message: str = "Scripted error from ScriptedModelServer",
+    retry_after: float | None = None,
+    retry_after_ms: float | None = None,
+    agent: str | None = None,
+) -> HttpErrorReply:
+    """Answer with HTTP ``status``, an OpenAI error body and ``retry-after(-ms)`` headers if given."""
+    if not 400 <= status <= 599:
+        raise ValueError(f"http_error status must be 4xx or 5xx, got {status}")
+    return HttpErrorReply(status, message, retry_after, retry_after_ms, agent)
+
+
+def respond(fn: Callable[[JsonObject], Reply], *, agent: str | None = None) -> DynamicReply:
+    """A reply computed by ``fn(request_json)``, which returns any other reply."""
+    return DynamicReply(fn=fn, agent=agent)
+
+
+def _text_of(content: Any) -> str:
+    """The plain text of a message ``content`` (a string or a list of text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _system_prompt(request: JsonObject) -> str:
+    for message in request.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") in ("system", "developer"):
+            return _text_of(message.get("content"))
+    return ""
+
+
+def offline_reply(request: JsonObject) -> Reply:
+    """A deterministic stand-in for a real model, for ``default=respond(offline_reply)``.
+
+    - ``tool_choice`` forces ``write_todos``: call it with ``{"todos": [<task[:80]>]}``,
+      where the task is the text of the first user message;
+    - ``tool_choice`` forces another function: call it with ``{}``;
+    - otherwise (including ``"required"``): a text reply that names the task. It never
+      calls unforced tools, so an agent loop driven by it always terminates.
+    """
+    task = ""
+    for message in request.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            task = _text_of(message.get("content")).strip()
+            break
+    choice = request.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = str(choice["function"].get("name", ""))
+        if name == "write_todos":
+            return tool_calls(call(name, {"todos": [task[:80]]}))
+        return tool_calls(call(name, {}))
+    return text(f"Offline model: no OPENAI_API_KEY set. Task was: {task}")
+
+
+def _estimate_tokens(value: Any) -> int:
+    """A deterministic token estimate: roughly four characters per token."""
+    raw = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return max(1, len(raw) // 4) if raw else 0
+
+
+def _error_body(status: int, message: str, param: str | None, code: str | None) -> JsonObject:
+    if status == 429:
+        kind, code = "requests", code or "rate_limit_exceeded"
+    elif status >= 500:
+        kind = "server_error"
+    else:
+        kind = "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: JsonObject
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ScriptedModelServer:
+    """An OpenAI-compatible HTTP server that answers from a script. Thread-safe.
+
+    Each request is served by the first unused reply whose ``agent`` matcher matches (a
+    substring of the request's first system/developer message; ``None`` matches all);
+    when none is left, ``default`` answers if set (and matches), otherwise the request
+    gets a 500 "script exhausted" error that is also recorded in :attr:`violations`.
+    """
+
+    def __init__(self, script: Sequence[Reply] = (), *, default: Reply | None = None) -> None:
+        self._lock = threading.Lock()
+        self._script: list[Reply] = list(script)
+        self._default = default
+        self._requests: list[JsonObject] = []
+        self._violations: list[str] = []
+        self._completion_count = 0
+        self._call_count = 0
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Bind a free port on 127.0.0.1 and serve in a daemon thread. Returns ``self``."""
+        if self._httpd is not None:
+            raise RuntimeError("ScriptedModelServer is already running")
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="ScriptedModelServer",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port. Safe to call more than once."""
+        httpd, thread = self._httpd, self._thread
+        self._httpd, self._thread = None, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- public state ------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port the server listens on."""
+        if self._httpd is None:
+            raise RuntimeError("ScriptedModelServer is not running; call start() first")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, e.g. ``http://127.0.0.1:PORT/v1`` (for ``OPENAI_BASE_URL``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[JsonObject]:
+        """Chat-completion request bodies received so far, in order, including rejected ones.
+
+        A body that is not a JSON object is recorded as ``{"_invalid_body": <raw text>}``.
+        """
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def violations(self) -> list[str]:
+        """Descriptions of every rejected request and every exhausted-script request."""
+        with self._lock:
+            return list(self._violations)
+
+    @property
+    def remaining(self) -> list[Reply]:
+        """Scripted replies not used yet."""
+        with self._lock:
+            return list(self._script)
+
+    def add(self, *replies: Reply) -> None:
+        """Append replies to the script."""
+        with self._lock:
+            self._script.extend(replies)
+
+    # -- request handling --------------------------------------------------------------
+
+    def _record_violation(self, path: str, status: int, message: str) -> None:
+        with self._lock:
+            self._violations.append(f"{path} -> {status}: {message}")
+
+    def _reject(self, path: str, error: RequestError) -> _Answer:
+        self._record_violation(path, error.status, error.message)
+        return _Answer(
+            error.status, _error_body(error.status, error.message, error.param, error.code)
+        )
+
+    def _take_reply(self, request: JsonObject) -> Reply | None:
+        prompt = _system_prompt(request)
+        with self._lock:
+            for index, reply in enumerate(self._script):
+                if reply.agent is None or reply.agent in prompt:
+                    return self._script.pop(index)
+            default = self._default
+        if default is not None and (default.agent is None or default.agent in prompt):
+            return default
+        return None
+
+    def _chat_completion(self, raw: bytes, authorization: str | None) -> _Answer:
+        path = "POST /v1/chat/completions"
+        try:
+            body: Any = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        with self._lock:
+            recorded = (
+                body
+                if isinstance(body, dict)
+                else {"_invalid_body": raw.decode("utf-8", "replace")}
+            )
+            self._requests.append(recorded)
+        try:
+            _check_auth(authorization)
+            if body is None:
+                raise RequestError("We could not parse the JSON body of your request.")
+            validate_chat_request(body)
+            if body.get("stream"):
+                raise RequestError(
+                    "ScriptedModelServer does not support streaming; send stream=false.",
+                    param="stream",
+                )
+        except RequestError as error:
+            return self._reject(path, error)
+        reply = self._take_reply(body)
+        if reply is None:
+            summary = _system_prompt(body)[:60] or "<no system message>"
+            message = (
+                f"script exhausted for request #{len(self.requests)} "
+                f"(system prompt starts {summary!r}): no unused scripted reply matches"
+            )
+            return self._reject(path, RequestError(message, status=500))
+        for _ in range(10):
+            if not isinstance(reply, DynamicReply):
+                break
+            try:
+                reply = reply.fn(body)
+            except Exception as exc:  # report a broken respond() function to the test
+                message = f"respond() function raised {type(exc).__name__}: {exc}"
+                return self._reject(path, RequestError(message, status=500))
+        if isinstance(reply, DynamicReply):
+            return self._reject(path, RequestError("respond() nested too deeply", status=500))
+        return self._render(reply, body)
+
+    def _render(self, reply: Reply, request: JsonObject) -> _Answer:
+        if isinstance(reply, HttpErrorReply):
+            headers: dict[str, str] = {}
+            if reply.retry_after is not None:
+                headers["retry-after"] = _format_number(reply.retry_after)
+            if reply.retry_after_ms is not None:
+                headers["retry-after-ms"] = _format_number(reply.retry_after_ms)
+            return _Answer(
+                reply.status, _error_body(reply.status, reply.message, None, None), headers
+            )
+        message: JsonObject = {"role": "assistant", "content": None, "refusal": None}
+        with self._lock:
+            self._completion_count += 1
+            completion_id = f"chatcmpl-scripted-{self._completion_count}"
+            if isinstance(reply, ToolCallsReply):
+                calls = []
+                for tool_call in reply.calls:
+                    self._call_count += 1
+                    calls.append(
+                        {
+                            "id": f"call_{self._call_count}",
+                            "type": "function",
+                            "function": {"name": tool_call.name, "arguments": tool_call.arguments},
+                        }
+                    )
+                message["content"] = reply.content
+                message["tool_calls"] = calls
+                finish_reason = "tool_calls"
+            else:
+                assert isinstance(reply, TextReply)
+                message["content"] = reply.content
+                finish_reason = "stop"
+        prompt_tokens = _estimate_tokens(request.get("messages")) + _estimate_tokens(
+            request.get("tools") or ""
+        )
+        completion_tokens = _estimate_tokens(message.get("content") or "") + _estimate_tokens(
+            message.get("tool_calls") or ""
+        )
+        choices = [
+            {"index": i, "message": message, "logprobs": None, "finish_reason": finish_reason}
+            for i in range(request.get("n") or 1)
+        ]
+        return _Answer(
+            200,
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": request["model"],
+                "choices": choices,
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+        )
+
+    def _handle(self, method: str, path: str, raw: bytes, authorization: str | None) -> _Answer:
+        route = path.split("?", 1)[0].rstrip("/")
+        if method == "POST" and route == "/v1/chat/completions":
+            return self._chat_completion(raw, authorization)
+        if method == "GET" and route == "/v1/models":
+            try:
+                _check_auth(authorization)
+            except RequestError as error:
+                return self._reject(f"GET {route}", error)
+            model = {
+                "id": "scripted-model",
+                "object": "model",
+                "created": 0,
+                "owned_by": "dagent-gen",
+            }
+            return _Answer(200, {"object": "list", "data": [model]})
+        message = (
+            f"Invalid URL ({method} {path}): ScriptedModelServer serves only chat completions."
+        )
+        return self._reject(f"{method} {route}", RequestError(message, status=404))
+
+
+def _check_auth(authorization: str | None) -> None:
+    if not authorization:
+        raise RequestError(
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            status=401,
+        )
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise RequestError(
+            "Incorrect API key provided: expected 'Authorization: Bearer <key>'.",
+            code="invalid_api_key",
+            status=401,
+        )
+
+
+def _format_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _make_handler(server: ScriptedModelServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        """Routes HTTP requests to the owning :class:`ScriptedModelServer`."""
+
+        server_version = "ScriptedModelServer/1.0"
+
+        def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length > 0 else b""
+            answer = server._handle(method, self.path, raw, self.headers.get("Authorization"))
+            payload = json.dumps(answer.body).encode()
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep test output quiet."""
+
+    return Handler
