@@ -21,8 +21,10 @@ Nothing here is imported by generated code: ``dagent_gen`` is needed at build ti
 from __future__ import annotations
 
 import inspect
+import linecache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 from dagent_gen.definition import DEFAULT_MODEL
@@ -30,13 +32,33 @@ from dagent_gen.diagnostics import Location
 
 
 def _caller() -> Location:
-    """The first frame outside this module: where the user wrote the call."""
+    """The first frame outside this module: where the user wrote the call.
+
+    Frames of this file and the ``__init__`` that ``dataclasses`` generates (its file name is
+    ``<string>``) are skipped. The column is where the call expression starts, so two
+    ``Tool(...)`` on one line are told apart.
+    """
     frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_filename == __file__:
+    while frame is not None and _internal(frame.f_code):
         frame = frame.f_back
     if frame is None:
         return Location("<unknown>")
-    return Location(frame.f_code.co_filename, frame.f_lineno)
+    code = frame.f_code
+    line, column = frame.f_lineno or 0, 0
+    positions = list(code.co_positions())
+    index = frame.f_lasti // 2
+    if 0 <= index < len(positions):
+        start_line, _, start_byte, _ = positions[index]
+        if start_line and start_byte is not None:
+            text = linecache.getline(code.co_filename, start_line)
+            line = start_line
+            column = len(text.encode()[:start_byte].decode(errors="ignore")) + 1
+    return Location(code.co_filename, line, column)
+
+
+def _internal(code: CodeType) -> bool:
+    generated = code.co_filename.startswith("<") and code.co_name == "__init__"
+    return code.co_filename == __file__ or generated
 
 
 @dataclass

@@ -242,7 +242,9 @@ def build_model(
                 planning=agent_section.planning,
                 base_url=agent_section.base_url,
                 api_key_env=agent_section.api_key_env,
-                temperature=float(agent_section.temperature) if agent_section.temperature is not None else None,
+                temperature=float(agent_section.temperature)
+                if agent_section.temperature is not None
+                else None,
                 max_tokens=agent_section.max_tokens,
                 model_timeout=parse_duration(agent_section.model_timeout) or 120.0,
                 model_retries=agent_section.model_retries,

@@ -9,15 +9,14 @@ arguments fail the activity without retry; the workflow shows the error to the m
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
-import json
 from collections.abc import Callable
 from typing import Any
 from typing import NotRequired
 from typing import get_type_hints
 
 import pydantic
+import pydantic_core
 from temporalio.exceptions import ApplicationError
 from typing_extensions import TypedDict
 
@@ -64,15 +63,8 @@ def to_observation(value: Any, limit: int = MAX_OBSERVATION_CHARS) -> str:
         text = value
     elif value is None:
         text = "(no output)"
-    elif isinstance(value, pydantic.BaseModel):
-        text = value.model_dump_json()
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        text = json.dumps(dataclasses.asdict(value), default=str)
-    else:
-        try:
-            text = json.dumps(value, default=str)
-        except (TypeError, ValueError):
-            text = str(value)
+    else:  # models, dataclasses, enums, containers of them; str() for anything else
+        text = pydantic_core.to_json(value, fallback=str).decode()
     if len(text) > limit:
         text = f"{text[:limit]}\n[output truncated: {len(text) - limit} more characters]"
     return text

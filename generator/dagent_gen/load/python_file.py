@@ -6,6 +6,9 @@ Every object carries the file and line that created it, which becomes the source
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import linecache
 import runpy
 import sys
 import traceback
@@ -67,7 +70,12 @@ def _to_data(
     project: Project, source: SourceMap
 ) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
+    calls = _CallSites()
     source.add(("project",), project.location)
+    project_args = calls.arguments(project.location, Project)
+    for key, (where, _) in project_args.items():
+        if key in ("package", "task_queue", "description", "entry_agent"):
+            source.add(("project", key), where)
     data: dict[str, Any] = {"project": {"package": project.package}}
     for key in ("task_queue", "description", "entry_agent"):
         value = getattr(project, key)
@@ -99,11 +107,17 @@ def _to_data(
                 )
             )
         tools.setdefault(name, entry)
+        if isinstance(item, Tool):
+            for key, (where, _) in calls.arguments(tool.location, Tool).items():
+                if key != "name":
+                    source.add(("tools", name, key), where)
+        else:
+            source.add(("tools", name, "function"), location)
         source.add(("tools", name), tool.location)
         return name
 
-    for item in project.tools:
-        add_tool(item, project.location)
+    for index, item in enumerate(project.tools):
+        add_tool(item, _element(project_args, "tools", index, project.location))
     for agent in project.agents:
         if not isinstance(agent, Agent):
             diagnostics.append(
@@ -111,23 +125,37 @@ def _to_data(
                     "DG202",
                     f"Project.agents must hold Agent objects, not {agent!r}",
                     project.location,
+                    "create agents with Agent(name, ...)",
                 )
             )
             continue
         source.add(("agents", agent.name), agent.location)
+        agent_args = calls.arguments(agent.location, Agent)
+        for key, (where, _) in agent_args.items():
+            if key != "name":
+                source.add(("agents", agent.name, key), where)
         entry = _agent_entry(agent)
         entry["tools"] = []
         for index, item in enumerate(agent.tools):
-            source.add(("agents", agent.name, "tools", index), agent.location)
-            name = add_tool(item, agent.location)
+            where = _element(agent_args, "tools", index, agent.location)
+            source.add(("agents", agent.name, "tools", index), where)
+            name = add_tool(item, where)
             if name:
                 entry["tools"].append(name)
         entry["subagents"] = [
             sub.name if isinstance(sub, Agent) else sub for sub in agent.subagents
         ]
+        for index in range(len(agent.subagents)):
+            where = _element(agent_args, "subagents", index, agent.location)
+            source.add(("agents", agent.name, "subagents", index), where)
         if agent.name in agents:
             diagnostics.append(
-                error("DG206", f"two agents are named {agent.name!r}", agent.location)
+                error(
+                    "DG206",
+                    f"two agents are named {agent.name!r}",
+                    agent.location,
+                    "agent names become workflow types: give each agent its own name",
+                )
             )
         agents[agent.name] = entry
     data["agents"] = agents
@@ -135,6 +163,75 @@ def _to_data(
     if diagnostics:
         return None, source, diagnostics
     return data, source, []
+
+
+_Arguments = dict[str, tuple[Location, list[Location]]]
+
+
+def _element(arguments: _Arguments, key: str, index: int, fallback: Location) -> Location:
+    elements = arguments.get(key, (fallback, []))[1]
+    return elements[index] if index < len(elements) else arguments.get(key, (fallback,))[0]
+
+
+class _CallSites:
+    """Where each argument of an ``Agent(...)``/``Tool(...)``/``Project(...)`` call is written.
+
+    The objects know where the call starts; parsing that file finds the call and so the line
+    and column of every keyword (or positional) argument and of each element of a literal
+    list, so ``model="gpt-4o"`` is reported at the keyword rather than at ``Agent(``.
+    """
+
+    def __init__(self) -> None:
+        self._trees: dict[str, list[tuple[ast.Call, list[str]]]] = {}
+
+    def arguments(self, location: Location, kind: type) -> _Arguments:
+        call = self._find(location)
+        if call is None:
+            return {}
+        lines = linecache.getlines(location.file)
+        fields = [f.name for f in dataclasses.fields(kind) if f.init and f.name != "location"]
+        found: _Arguments = {}
+        for index, argument in enumerate(call.args):
+            if isinstance(argument, ast.Starred) or index >= len(fields):
+                break
+            found[fields[index]] = _argument(location.file, lines, argument, argument)
+        for keyword in call.keywords:
+            if keyword.arg is not None:
+                found[keyword.arg] = _argument(location.file, lines, keyword, keyword.value)
+        return found
+
+    def _find(self, location: Location) -> ast.Call | None:
+        if location.file not in self._trees:
+            lines = linecache.getlines(location.file)
+            try:
+                tree = ast.parse("".join(lines), location.file)
+            except (SyntaxError, ValueError):
+                tree = ast.Module(body=[], type_ignores=[])
+            calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+            self._trees[location.file] = [(call, lines) for call in calls]
+        for call, lines in self._trees[location.file]:
+            if _position(location.file, lines, call) == location:
+                return call
+        return None
+
+
+def _argument(
+    file: str, lines: list[str], argument: ast.AST, value: ast.AST
+) -> tuple[Location, list[Location]]:
+    elements: list[Location] = []
+    if isinstance(value, ast.List | ast.Tuple) and not any(
+        isinstance(element, ast.Starred) for element in value.elts
+    ):
+        elements = [_position(file, lines, element) for element in value.elts]
+    return _position(file, lines, argument), elements
+
+
+def _position(file: str, lines: list[str], node: ast.AST) -> Location:
+    """A 1-based location; ``ast`` columns are UTF-8 byte offsets, editors count characters."""
+    line: int = getattr(node, "lineno", 0)
+    offset: int = getattr(node, "col_offset", 0)
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return Location(file, line, len(text.encode()[:offset].decode(errors="ignore")) + 1)
 
 
 _AGENT_DEFAULTS = Agent("_")

@@ -59,9 +59,13 @@ def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagno
     return data, source, []
 
 
-def _split_key(dotted: str) -> tuple[str, ...]:
-    parts = re.findall(rf"{_QUOTED_KEY}|{_BARE_KEY}", dotted)
-    return tuple(part[1:-1] if part[:1] in "\"'" else part for part in parts)
+def _split_key(dotted: str, offset: int = 0) -> list[tuple[str, int]]:
+    """The parts of a dotted key, each with the 0-based column it starts at."""
+    return [
+        (part[1:-1] if part[:1] in "\"'" else part, offset + match.start())
+        for match in re.finditer(rf"{_QUOTED_KEY}|{_BARE_KEY}", dotted)
+        for part in [match.group()]
+    ]
 
 
 def _scan_locations(text: str, source: SourceMap) -> None:
@@ -74,67 +78,83 @@ def _scan_locations(text: str, source: SourceMap) -> None:
         index += 1
         header = _HEADER.match(line)
         if header:
-            table = _split_key(header.group(1))
-            column = line.index(header.group(1)) + 1
-            for end in range(1, len(table) + 1):
-                source.add(table[:end], Location(source.file, number, column))
+            parts = _split_key(header.group(1), header.start(1))
+            table = tuple(part for part, _ in parts)
+            for end, (_, column) in enumerate(parts, 1):
+                source.add(table[:end], Location(source.file, number, column + 1))
             continue
         assignment = _ASSIGNMENT.match(line)
         if not assignment:
             continue
-        key = _split_key(assignment.group(2))
-        path = table + key
-        column = len(assignment.group(1)) + 1
-        for end in range(len(table) + 1, len(path) + 1):
-            source.add(path[:end], Location(source.file, number, column))
-        value = assignment.group(3)
-        value_column = line.index(value, column - 1 + len(assignment.group(2))) + 1
-        consumed = _record_value(lines, index - 1, value_column - 1, path, source)
-        index += consumed
+        parts = _split_key(assignment.group(2), assignment.start(2))
+        path = table + tuple(part for part, _ in parts)
+        for end, (_, column) in enumerate(parts, len(table) + 1):
+            source.add(path[:end], Location(source.file, number, column + 1))
+        index += _record_value(lines, index - 1, assignment.start(3), path, source)
 
 
 def _record_value(
     lines: list[str], line_index: int, start: int, path: KeyPath, source: SourceMap
 ) -> int:
-    """Record array string elements; return how many extra lines the value spans."""
+    """Record where each element of an array value starts; return how many extra lines the
+    value spans (multi-line strings and arrays), so their contents are never read as keys."""
     value = lines[line_index][start:]
-    for quote in ('"""', "'''"):
-        if value.startswith(quote):
-            if value.count(quote) >= 2:
-                return 0
-            for offset, later in enumerate(lines[line_index + 1 :], 1):
-                if quote in later:
-                    return offset
-            return len(lines) - line_index - 1
+    if value.startswith(('"""', "'''")):
+        end = _skip_multiline_string(lines, line_index, start)
+        return end[0] - line_index
     if not value.startswith("["):
         return 0
-    depth = 0
+    depth = 0  # nesting of [] and {}; elements of the value itself are at depth 1
     element = 0
-    offset = 0
-    position = start
-    while line_index + offset < len(lines):
-        text = lines[line_index + offset]
+    expecting = False  # at depth 1, after "[" or ",": the next token starts an element
+    row, position = line_index, start
+    while row < len(lines):
+        text = lines[row]
         while position < len(text):
             char = text[position]
             if char == "#":
                 break
+            if char.isspace():
+                position += 1
+                continue
+            if depth == 1 and expecting and char not in ",]":
+                source.add((*path, element), Location(source.file, row + 1, position + 1))
+                expecting = False
+            if text.startswith(('"""', "'''"), position):
+                row, position = _skip_multiline_string(lines, row, position)
+                text = lines[row] if row < len(lines) else ""
+                continue
             if char in "\"'":
                 match = _STRING.match(text, position)
-                if match:
-                    if depth == 1:
-                        location = Location(source.file, line_index + offset + 1, position + 1)
-                        source.add((*path, element), location)
-                    position = match.end()
-                    continue
-            if char == "[":
+                position = match.end() if match else len(text)
+                continue
+            if char in "[{":
                 depth += 1
-            elif char == "]":
+                expecting = depth == 1
+            elif char in "]}":
                 depth -= 1
                 if depth == 0:
-                    return offset
+                    return row - line_index
             elif char == "," and depth == 1:
                 element += 1
+                expecting = True
             position += 1
-        offset += 1
+        row += 1
         position = 0
-    return offset - 1
+    return len(lines) - 1 - line_index
+
+
+def _skip_multiline_string(lines: list[str], row: int, position: int) -> tuple[int, int]:
+    """The (line index, column) just after the multi-line string that starts at ``position``."""
+    quote = lines[row][position : position + 3]
+    search = position + 3
+    while row < len(lines):
+        found = lines[row].find(quote, search)
+        if found >= 0:
+            end = found + 3
+            while lines[row][end : end + 1] == quote[0]:  # up to two quotes may end the content
+                end += 1
+            return row, end
+        row += 1
+        search = 0
+    return len(lines) - 1, len(lines[-1]) if lines else 0

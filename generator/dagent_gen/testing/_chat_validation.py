@@ -62,6 +62,11 @@ _TOP_LEVEL_KEYS = frozenset(
         "service_tier",
         "safety_identifier",
         "prompt_cache_key",
+        "prompt_cache_retention",
+        "prompt_cache_options",
+        "moderation",
+        "functions",
+        "function_call",
         "modalities",
         "audio",
         "prediction",
@@ -152,18 +157,19 @@ _SCALARS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "user": (lambda v: isinstance(v, str), "a string"),
     "safety_identifier": (lambda v: isinstance(v, str), "a string"),
     "prompt_cache_key": (lambda v: isinstance(v, str), "a string"),
+    "prompt_cache_retention": (_one_of("in_memory", "24h"), "one of 'in_memory', '24h'"),
     "stop": (_is_stop, "a string or a list of 1 to 4 strings"),
     "metadata": (_is_metadata, "an object mapping strings to strings"),
     "response_format": (_is_response_format, "a valid response_format object"),
     "stream_options": (lambda v: isinstance(v, dict), "an object"),
     "logit_bias": (lambda v: isinstance(v, dict), "an object"),
     "reasoning_effort": (
-        _one_of("none", "minimal", "low", "medium", "high", "xhigh"),
-        "one of 'none', 'minimal', 'low', 'medium', 'high', 'xhigh'",
+        _one_of("none", "minimal", "low", "medium", "high", "xhigh", "max"),
+        "one of 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'",
     ),
     "service_tier": (
-        _one_of("auto", "default", "flex", "scale", "priority"),
-        "one of 'auto', 'default', 'flex', 'scale', 'priority'",
+        _one_of("auto", "default", "flex", "scale", "priority", "fast"),
+        "one of 'auto', 'default', 'flex', 'scale', 'priority', 'fast'",
     ),
     "verbosity": (_one_of("low", "medium", "high"), "one of 'low', 'medium', 'high'"),
 }
@@ -282,7 +288,9 @@ def _validate_message(message: Any, path: str) -> None:
                 param=f"{path}.{key}",
             )
     if "name" in message and not isinstance(message["name"], str):
-        raise RequestError(f"Invalid type for '{path}.name': expected a string.", param=path)
+        raise RequestError(
+            f"Invalid type for '{path}.name': expected a string.", param=f"{path}.name"
+        )
     has_calls = role == "assistant" and (
         message.get("tool_calls") is not None or message.get("function_call") is not None
     )
