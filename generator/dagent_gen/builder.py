@@ -156,5 +156,11 @@ def eject(path: Path, file: Path) -> list[Diagnostic]:
             atomic_write(target, "".join(lines))
     lock.files[key] = locked.model_copy(update={"ownership": "ejected"})
     remove_file(root / base_path(key), root)
+    # The .gitattributes block lists managed files only: drop the ejected one now, so the
+    # project is as consistent as after a build (and `dagent-gen check` stays at 0).
+    attributes = root / ".gitattributes"
+    managed = [p for p, f in lock.files.items() if f.ownership == Ownership.MANAGED.value]
+    current = attributes.read_text(encoding="utf-8") if attributes.exists() else None
+    atomic_write(attributes, gitattributes.update(current, managed))
     atomic_write(root / LOCK_FILE, lock.dump())
     return []

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from dagent_gen.builder import Prepared, apply, eject, prepare, unified_diff
+from dagent_gen.commands.graph import graph_command
+from dagent_gen.commands.run import run_command
 from dagent_gen.diagnostics import Diagnostic, has_errors
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.reconcile import Action, ConflictMode, FilePlan
@@ -183,6 +185,10 @@ def eject_command(
     if has_errors(problems):
         raise typer.Exit(ExitCode.DEFINITION_ERROR)
     typer.echo(f"ejected {file}: it is yours now")
+
+
+app.command(name="graph")(graph_command)
+app.command(name="run")(run_command)
 
 
 def main() -> None:

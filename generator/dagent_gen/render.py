@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 
+from dagent_gen.graph import mermaid
 from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel
 
 
@@ -92,6 +93,7 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
         render("package/workflows/__init__.py.j2", "workflows/__init__.py", Ownership.MANAGED),
         render("package/worker.py.j2", "worker.py", Ownership.MANAGED),
         render("package/client.py.j2", "client.py", Ownership.MANAGED),
+        render("package/README.md.j2", "README.md", Ownership.MANAGED, graph=mermaid(project)),
     ]
     for tool in project.tools:
         files.append(

@@ -14,7 +14,7 @@ from typing import Any
 import pydantic
 
 from dagent_gen.definition import AgentSection, Definition, ProjectSection, ToolSection
-from dagent_gen.diagnostics import Diagnostic, error
+from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.load import KeyPath, SourceMap
 
 RESERVED_TOOL_NAMES = frozenset({"write_todos"})
@@ -51,31 +51,153 @@ def parse_duration(value: str | int | float) -> float | None:
 
 
 def validate(data: dict[str, Any], source: SourceMap) -> tuple[Definition | None, list[Diagnostic]]:
+    """The typed definition, or every problem found: schema errors (unknown keys, wrong types)
+    and, for the parts that do fit the schema, the semantic checks too, so one run reports
+    all of them. Diagnostics are sorted by position in the file."""
     try:
         definition = Definition.model_validate(data)
     except pydantic.ValidationError as err:
-        return None, [_schema_diagnostic(e, data, source) for e in err.errors()]
-    problems = _check(definition, source)
-    return (None if problems else definition), problems
+        problems = _schema_diagnostics(err, data, source)
+        partial = _partial(data)
+        if partial is not None:
+            problems += _check(partial[0], source, partial[1])
+        return None, _sorted(problems)
+    problems = _check(definition, source, set())
+    return (None if problems else definition), _sorted(problems)
 
 
-def _schema_diagnostic(problem: Any, data: dict[str, Any], source: SourceMap) -> Diagnostic:
-    path: KeyPath = tuple(problem["loc"])
+def _sorted(problems: list[Diagnostic]) -> list[Diagnostic]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda d: (d.location is None, d.location or Location("")))
+
+
+def _partial(data: Any) -> tuple[Definition, set[str]] | None:
+    """The sections of ``data`` that fit the schema (when [project] does), and the names of
+    the agents and tools that do not: they exist, so references to them are not "unknown"."""
+    if not isinstance(data, dict):
+        return None
+    agents, tools = data.get("agents", {}), data.get("tools", {})
+    if not isinstance(agents, dict) or not isinstance(tools, dict):
+        return None
+    try:
+        project = ProjectSection.model_validate(data.get("project"))
+    except pydantic.ValidationError:
+        return None
+    broken: set[str] = set()
+    sections: dict[str, dict[str, Any]] = {"agents": {}, "tools": {}}
+    for kind, model, entries in (("agents", AgentSection, agents), ("tools", ToolSection, tools)):
+        for name, value in entries.items():
+            try:
+                sections[kind][name] = model.model_validate(value)
+            except pydantic.ValidationError:
+                broken.add(name)
+    definition = Definition.model_construct(
+        project=project, agents=sections["agents"], tools=sections["tools"]
+    )
+    return definition, broken
+
+
+def _schema_diagnostics(
+    err: pydantic.ValidationError, data: dict[str, Any], source: SourceMap
+) -> list[Diagnostic]:
+    """One diagnostic per offending key. pydantic reports a value that fits no member of a
+    union once per member (``temperature.float``, ``temperature.int``): those are merged."""
+    merged: dict[KeyPath, list[Any]] = {}
+    for problem in err.errors():
+        path = tuple(problem["loc"])
+        if problem["type"] not in ("missing", "extra_forbidden"):
+            path = _existing(path, data)
+        merged.setdefault(path, []).append(problem)
+    return [_schema_diagnostic(path, found, source) for path, found in merged.items()]
+
+
+def _existing(path: KeyPath, data: Any) -> KeyPath:
+    """The longest prefix of ``path`` that names a value in ``data`` (drops union tags)."""
+    value = data
+    for end, part in enumerate(path):
+        in_dict = isinstance(value, dict) and part in value
+        in_list = isinstance(value, list | tuple) and isinstance(part, int) and part < len(value)
+        if not (in_dict or in_list):
+            return path[:end]
+        value = value[part]
+    return path
+
+
+def _schema_diagnostic(path: KeyPath, problems: list[Any], source: SourceMap) -> Diagnostic:
+    python = _is_python(source)
     where = source.locate(path)
-    table = _table_name(path[:-1])
+    table = _table_name(path[:-1], python)
     key = str(path[-1]) if path else ""
-    if problem["type"] == "extra_forbidden":
+    first = problems[0]
+    if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(path[:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
         return error("DG201", f"unknown key {key!r} in {table}", where, hint)
-    if problem["type"] == "missing":
+    if first["type"] == "missing" and path == ("project",):
+        return error("DG202", "the definition has no [project] table", where, _MISSING_HINTS[key])
+    if first["type"] == "missing":
         return error("DG202", f"{table} needs the key {key!r}", where, _MISSING_HINTS.get(key))
-    return error(
-        "DG202",
-        f"invalid value for {_table_name(path)}: {problem['msg']} (got {problem['input']!r})",
-        where,
+    expected = [_EXPECTED.get(problem["type"]) for problem in problems]
+    if None in expected:
+        reasons = "; ".join(dict.fromkeys(str(problem["msg"]) for problem in problems))
+        message = f"invalid value for {_key_name(path, python)}: {reasons}"
+        return error("DG202", f"{message} (got {_describe(first['input'])})", where)
+    wanted = list(dict.fromkeys(str(text) for text in expected))
+    if "an integer" in wanted and "a number" in wanted:
+        wanted.remove("an integer")
+    if path and path[-1] in ("timeout", "model_timeout"):
+        wanted = ['a duration such as "30s"', "a number of seconds"]
+    message = (
+        f"{_key_name(path, python)} must be {' or '.join(wanted)}, not {_describe(first['input'])}"
     )
+    return error("DG202", message, where, _type_hint(path, wanted, first["input"], python))
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return repr(value)
+
+
+def _type_hint(path: KeyPath, wanted: list[str], value: Any, python: bool) -> str | None:
+    key = str(path[-1]) if path else ""
+    equals = "=" if python else " = "
+    if isinstance(value, str) and any(w in ("an integer", "a number") for w in wanted):
+        return f"remove the quotes: {key}{equals}{value.strip()}" if _numeric(value) else None
+    if isinstance(value, str) and wanted == ["true or false"]:
+        true, false = ("True", "False") if python else ("true", "false")
+        return f"write {key}{equals}{true} or {key}{equals}{false}"
+    if wanted == ["a string"] and not isinstance(value, dict | list | tuple) and not python:
+        return "put the value in double quotes"
+    if wanted == ["a table"] and path and path[0] in ("agents", "tools") and not python:
+        return f"write each one as its own table: [{path[0]}.NAME]"
+    return None
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 _MISSING_HINTS = {
@@ -85,9 +207,17 @@ _MISSING_HINTS = {
 }
 
 
-def _table_name(path: KeyPath) -> str:
+def _is_python(source: SourceMap) -> bool:
+    return source.file.endswith(".py")
+
+
+def _table_name(path: KeyPath, python: bool = False) -> str:
     if not path:
         return "the definition"
+    if python and path[0] in ("agents", "tools") and len(path) == 2:
+        return f"{'Agent' if path[0] == 'agents' else 'Tool'} {path[1]!r}"
+    if python and path == ("project",):
+        return "Project"
     if path[0] in ("agents", "tools") and len(path) >= 2:
         rest = "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in path[2:])
         return f"[{path[0]}.{path[1]}]{rest}"
@@ -101,45 +231,111 @@ def _allowed_keys(table: KeyPath) -> list[str]:
     return sorted(model.model_fields) if model else []
 
 
-def _check(definition: Definition, source: SourceMap) -> list[Diagnostic]:
+def _key_name(path: KeyPath, python: bool) -> str:
+    """``max_steps in [agents.main]``, ``tools[0] in [agents.main]``, ``[project]``."""
+    if not path:
+        return "the definition"
+    names = [str(part) for part in path]
+    if isinstance(path[-1], int) and len(path) >= 2:
+        names = [*names[:-2], f"{names[-2]}[{path[-1]}]"]
+        path = (*path[:-2], names[-1])
+    if len(path) == 1:
+        return f"[{path[0]}]" if not python else str(path[0])
+    if len(path) == 2 and path[0] in ("agents", "tools"):
+        return _table_name(path, python)
+    return f"{names[-1]} in {_table_name(path[:-1], python)}"
+
+
+def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[Diagnostic]:
+    """Semantic checks. ``broken`` names agents and tools that exist but failed the schema
+    check: they are left out of ``definition`` and must not be reported as unknown."""
     problems: list[Diagnostic] = []
+    python = _is_python(source)
 
     def add(code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
         problems.append(error(code, message, source.locate(path), hint))
 
     package = definition.project.package
-    if not package.isidentifier() or keyword.iskeyword(package):
+    if keyword.iskeyword(package):
+        add(
+            "DG209",
+            f"package {package!r} is a Python keyword, so it cannot be imported",
+            ("project", "package"),
+            f"pick another name, e.g. '{package}_agents'",
+        )
+    elif not package.isidentifier():
         add(
             "DG209",
             f"package {package!r} is not a valid Python package name",
             ("project", "package"),
-            "use lowercase letters, digits and underscores, e.g. research_agent",
+            _package_hint(package),
         )
     if definition.project.task_queue is not None and not definition.project.task_queue.strip():
         add("DG202", "task_queue must not be empty", ("project", "task_queue"))
-    if not definition.agents:
-        add("DG210", "the definition has no agents", ("project",), "add an [agents.NAME] table")
+    if not definition.agents and not broken:
+        hint = "pass agents=[Agent(...)] to Project" if python else "add an [agents.NAME] table"
+        add("DG210", "the definition has no agents", ("project",), hint)
     entry = definition.project.entry_agent
-    if entry is not None and entry not in definition.agents:
-        add("DG204", f"entry_agent {entry!r} is not an agent", ("project", "entry_agent"))
+    if entry is not None and entry not in definition.agents and entry not in broken:
+        add(
+            "DG204",
+            f"entry_agent {entry!r} is not an agent",
+            ("project", "entry_agent"),
+            _close_hint(entry, definition.agents, f"agents: {', '.join(definition.agents)}"),
+        )
 
     for name, tool in definition.tools.items():
         path: KeyPath = ("tools", name)
         _check_name(add, "tool", name, path)
-        if parse_duration(tool.timeout) is None:
-            add("DG207", f"invalid duration {tool.timeout!r}", (*path, "timeout"), _DURATION_HINT)
+        _check_duration(add, tool.timeout, (*path, "timeout"))
         if tool.retries < 0:
-            add("DG208", f"retries must be 0 or more, not {tool.retries}", (*path, "retries"))
+            add(
+                "DG208",
+                f"retries must be 0 or more, not {tool.retries}",
+                (*path, "retries"),
+                "0 runs the tool once; 3 allows three retries after a failure",
+            )
         if tool.max_output_chars < 100:
-            add("DG202", "max_output_chars must be at least 100", (*path, "max_output_chars"))
+            add(
+                "DG202",
+                f"max_output_chars must be at least 100, not {tool.max_output_chars}",
+                (*path, "max_output_chars"),
+            )
 
     for name, agent in definition.agents.items():
-        _check_agent(add, definition, name, agent)
+        _check_agent(add, definition, name, agent, broken, python)
     problems.extend(_cycles(definition, source))
     return problems
 
 
 _DURATION_HINT = 'write a duration like "30s", "5m", "1h30m", "500ms" or a number of seconds'
+
+
+def _check_duration(add: Any, value: str | int | float, path: KeyPath) -> None:
+    if parse_duration(value) is not None:
+        return
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        problem = f"must be more than 0 seconds, not {value!r}"
+    else:
+        problem = f"is not a valid duration: {value!r}"
+    add("DG207", f"{path[-1]} {problem}", path, _DURATION_HINT)
+
+
+def _package_hint(package: str) -> str:
+    fixed = re.sub(r"\W+", "_", package.strip()).strip("_")
+    if fixed[:1].isdigit():
+        fixed = fixed.lstrip("0123456789_")
+        rule = "a package name cannot start with a digit"
+    else:
+        rule = "use only letters, digits and underscores"
+    if not fixed.isidentifier() or keyword.iskeyword(fixed):
+        fixed = "my_agents"
+    return f"{rule}, e.g. {fixed!r}"
+
+
+def _close_hint(name: str, known: Any, otherwise: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else otherwise
 
 
 def _check_name(add: Any, kind: str, name: str, path: KeyPath) -> None:
@@ -151,19 +347,40 @@ def _check_name(add: Any, kind: str, name: str, path: KeyPath) -> None:
             "use lowercase letters, digits and underscores, starting with a letter",
         )
     elif kind == "tool" and name in RESERVED_TOOL_NAMES:
-        add("DG206", f"tool name {name!r} is reserved for the built-in planner", path)
+        add(
+            "DG206",
+            f"tool name {name!r} is reserved for the built-in planner",
+            path,
+            "give the tool another name",
+        )
 
 
-def _check_agent(add: Any, definition: Definition, name: str, agent: AgentSection) -> None:
+def _check_agent(
+    add: Any,
+    definition: Definition,
+    name: str,
+    agent: AgentSection,
+    broken: set[str],
+    python: bool,
+) -> None:
     path: KeyPath = ("agents", name)
     _check_name(add, "agent", name, path)
     provider, _, model = agent.model.partition(":")
-    if not model or provider not in PROVIDERS:
+    if not model:
         add(
             "DG211",
-            f"model {agent.model!r} is not of the form provider:model",
+            f"model {agent.model!r} does not name its provider",
             (*path, "model"),
-            'use "openai:MODEL"; for Ollama, vLLM or LiteLLM add base_url (and api_key_env)',
+            f'write it as provider:model, e.g. "openai:{agent.model or "gpt-4o-mini"}"',
+        )
+    elif provider not in PROVIDERS:
+        add(
+            "DG211",
+            f"model {agent.model!r}: unknown provider {provider!r} "
+            f"(supported: {', '.join(PROVIDERS)})",
+            (*path, "model"),
+            "for other providers use an OpenAI-compatible endpoint (Ollama, vLLM, LiteLLM): "
+            'model = "openai:MODEL" with base_url (and api_key_env)',
         )
     minimum = 3 if agent.planning else 1
     if agent.max_steps < minimum:
@@ -171,54 +388,83 @@ def _check_agent(add: Any, definition: Definition, name: str, agent: AgentSectio
             "DG202",
             f"max_steps must be at least {minimum} for this agent, not {agent.max_steps}",
             (*path, "max_steps"),
-            "a planning agent needs a step to plan, one to work and one to answer",
+            "a planning agent needs a step to plan, one to work and one to answer"
+            if agent.planning
+            else "each step is one model call; the agent needs at least one",
         )
-    if parse_duration(agent.model_timeout) is None:
-        add(
-            "DG207",
-            f"invalid duration {agent.model_timeout!r}",
-            (*path, "model_timeout"),
-            _DURATION_HINT,
-        )
+    _check_duration(add, agent.model_timeout, (*path, "model_timeout"))
     if agent.model_retries < 0:
         add(
             "DG208",
             f"model_retries must be 0 or more, not {agent.model_retries}",
             (*path, "model_retries"),
         )
+    if agent.temperature is not None and not 0 <= agent.temperature <= 2:
+        add(
+            "DG202",
+            f"temperature must be between 0 and 2, not {agent.temperature}",
+            (*path, "temperature"),
+        )
+    if agent.max_tokens is not None and agent.max_tokens < 1:
+        add("DG202", f"max_tokens must be 1 or more, not {agent.max_tokens}", (*path, "max_tokens"))
+    if agent.base_url is not None and not agent.base_url.startswith(("http://", "https://")):
+        add(
+            "DG202",
+            f"base_url {agent.base_url!r} is not an http(s) URL",
+            (*path, "base_url"),
+            'e.g. "http://localhost:11434/v1" for Ollama',
+        )
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", agent.api_key_env):
         add(
             "DG202",
             f"api_key_env {agent.api_key_env!r} is not an environment variable name",
             (*path, "api_key_env"),
+            "name the variable that holds the key, e.g. OPENAI_API_KEY, not the key itself",
         )
     offered: dict[str, str] = {}
     for index, tool in enumerate(agent.tools):
-        if tool not in definition.tools:
-            close = difflib.get_close_matches(tool, list(definition.tools), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"add a [tools.{tool}] table"
-            add(
-                "DG203", f"agent {name!r} uses unknown tool {tool!r}", (*path, "tools", index), hint
-            )
+        where: KeyPath = (*path, "tools", index)
+        if tool not in definition.tools and tool not in broken:
+            hint = _close_hint(tool, definition.tools, f"add a [tools.{tool}] table")
+            add("DG203", f"agent {name!r} uses unknown tool {tool!r}", where, hint)
         elif tool in offered:
-            add("DG206", f"tool {tool!r} is listed twice", (*path, "tools", index))
+            add("DG206", f"agent {name!r} lists the tool {tool!r} twice", where)
         offered[tool] = "tool"
     for index, sub in enumerate(agent.subagents):
         where = (*path, "subagents", index)
-        if sub not in definition.agents:
-            close = difflib.get_close_matches(sub, list(definition.agents), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"add an [agents.{sub}] table"
-            add("DG204", f"agent {name!r} delegates to unknown agent {sub!r}", where, hint)
+        if sub not in definition.agents and sub not in broken:
+            otherwise = (
+                "add the Agent to Project(agents=[...])"
+                if python
+                else f"add an [agents.{sub}] table"
+            )
+            hint = _close_hint(sub, definition.agents, otherwise)
+            message = f"agent {name!r} delegates to unknown agent {sub!r}"
+            if python:
+                message = (
+                    f"agent {name!r} delegates to {sub!r}, which is not in the Project's agents"
+                )
+            add("DG204", message, where, hint)
         elif sub in offered:
-            kind = offered[sub]
+            if offered[sub] == "tool":
+                message = f"agent {name!r} offers two tools named {sub!r} (a tool and a sub-agent)"
+            else:
+                message = f"agent {name!r} lists the sub-agent {sub!r} twice"
             add(
                 "DG206",
-                f"agent {name!r} offers two tools named {sub!r} (a {kind} and a sub-agent)",
+                message,
                 where,
-                "rename the tool or the sub-agent: the model sees both under one name",
+                "the model sees tools and sub-agents under one name each: rename one of them"
+                if offered[sub] == "tool"
+                else None,
             )
         elif agent.planning and sub in RESERVED_TOOL_NAMES:
-            add("DG206", f"sub-agent name {sub!r} is reserved for the built-in planner", where)
+            add(
+                "DG206",
+                f"sub-agent name {sub!r} is reserved for the built-in planner",
+                where,
+                "rename that agent",
+            )
         offered[sub] = "sub-agent"
 
 

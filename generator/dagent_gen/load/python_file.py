@@ -29,40 +29,58 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     sys.path.insert(0, folder)
     try:
         namespace = runpy.run_path(str(path), run_name=RUN_NAME)
-    except SyntaxError as err:
-        location = Location(str(path), err.lineno or 0, err.offset or 0)
-        return None, source, [error("DG102", f"invalid Python: {err.msg}", location)]
+    except SyntaxError as err:  # in dagent.py, or in a module it imports
+        file = err.filename if err.filename and not err.filename.startswith("<") else str(path)
+        location = Location(file, err.lineno or 0, err.offset or 0)
+        where = "" if file == str(path) else f" in {Path(file).name}"
+        return None, source, [error("DG102", f"invalid Python{where}: {err.msg}", location)]
+    except KeyboardInterrupt:
+        raise
     except BaseException as err:  # user code: report anything, including SystemExit
         return None, source, [_raised(path, err)]
     finally:
         if folder in sys.path:
             sys.path.remove(folder)
-    projects = [value for value in namespace.values() if isinstance(value, Project)]
-    if len(projects) != 1:
-        found = "no Project" if not projects else f"{len(projects)} Project objects"
-        return (
-            None,
-            source,
-            [
-                error(
-                    "DG103",
-                    f"{path.name} must define exactly one dagent_gen.Project; found {found}",
-                    Location(str(path), 1),
-                    "add `project = Project(package=..., agents=[...])` at module level",
-                )
-            ],
+    found = {id(value): value for value in namespace.values() if isinstance(value, Project)}
+    projects = list(found.values())
+    if not projects:
+        problem = error(
+            "DG103",
+            f"{path.name} defines no dagent_gen.Project",
+            Location(str(path), 1),
+            "add `project = Project(package=..., agents=[...])` at module level",
         )
+        return None, source, [problem]
+    if len(projects) > 1:
+        lines = ", ".join(str(project.location.line) for project in projects)
+        problem = error(
+            "DG103",
+            f"{path.name} must define exactly one dagent_gen.Project; found {len(projects)} "
+            f"(lines {lines})",
+            projects[1].location,
+            "keep one Project; a definition file describes one generated package",
+        )
+        return None, source, [problem]
     return _to_data(projects[0], source)
 
 
 def _raised(path: Path, err: BaseException) -> Diagnostic:
+    """The exception, at the innermost line of ``path`` it passed through."""
     frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename == str(path)]
-    line = frames[-1].lineno or 0 if frames else 0
+    where = Location(str(path))
+    if frames:
+        line, offset = frames[-1].lineno or 0, getattr(frames[-1], "colno", None)
+        column = 0
+        if offset is not None:
+            text = linecache.getline(str(path), line)
+            column = len(text.encode()[:offset].decode(errors="ignore")) + 1
+        where = Location(str(path), line, column)
+    text = str(err)
     return error(
         "DG103",
-        f"running {path.name} raised {type(err).__name__}: {err}",
-        Location(str(path), line),
-        "fix the definition so that it runs with `python dagent.py`",
+        f"running {path.name} raised {type(err).__name__}" + (f": {text}" if text else ""),
+        where,
+        f"fix the definition so that it runs with `python {path.name}`",
     )
 
 

@@ -25,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import Todo
     from research_agent.messages import Usage
 
-MAX_STEPS = 5  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
 MODEL_RETRY = RetryPolicy(
@@ -34,7 +33,6 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
-BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
 
 
 @workflow.defn(name="writer")
@@ -54,19 +52,8 @@ class WriterWorkflow:
             ChatMessage(role="system", content=WRITER_AGENT.system_prompt),
             ChatMessage(role="user", content=input.task),
         ]
-        answer = await self._work()
-        if answer is None:  # step budget used up: one last call, without tools
-            self._say(BUDGET_PROMPT)
-            answer = await self._call_model("none")
+        answer = await self._call_model("auto")  # no tools: one call answers
         return self._output(answer.content or "")
-
-    async def _work(self) -> ChatMessage | None:
-        """Call the model and run the tools it asks for until it replies without a tool call."""
-        while self._steps < MAX_STEPS - 1:  # keep one step for the final answer
-            reply = await self._call_model("auto")
-            return reply
-        self._stop_reason = "max_steps"
-        return None
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1

@@ -1,0 +1,1 @@
+"""Command-line commands beyond build/check/diff/eject, one module each."""

@@ -1,0 +1,187 @@
+"""``dagent-gen run``: build if stale, then run one agent locally with live progress.
+
+Everything it starts — an embedded Temporal dev server when none answers at TEMPORAL_ADDRESS,
+an offline scripted model when no OPENAI_API_KEY / OPENAI_BASE_URL is set, and an in-process
+worker on a private task queue — is stopped before it returns, also on errors and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import socket
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.worker import Worker
+
+from dagent_gen.builder import apply, prepare
+from dagent_gen.commands.progress import follow
+from dagent_gen.exit_codes import ExitCode
+from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, offline_reply, respond
+
+DEFAULT_ADDRESS = "localhost:7233"
+
+
+def run_command(
+    path: Annotated[Path, typer.Argument(help="Project folder or definition file.")],
+    task: Annotated[str, typer.Argument(help="What the agent should do.")],
+    agent: Annotated[
+        str | None, typer.Option("--agent", help="Agent to run (default: the entry agent).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the answer.")] = False,
+) -> None:
+    """Run an agent once: build if stale, start what is missing, show progress, print the answer."""
+    prepared = prepare(path)
+    for problem in prepared.problems:
+        typer.echo(problem.render(), err=True)
+    if not prepared.ok or prepared.generation is None:
+        raise typer.Exit(ExitCode.DEFINITION_ERROR)
+    changed = apply(prepared)
+    generation = prepared.generation
+    model = generation.model
+
+    def say(text: str) -> None:
+        if not quiet:
+            typer.echo(text, err=True)
+
+    if changed:
+        say(f"built {model.package}: {len(changed)} files changed")
+    name = agent or model.entry_agent
+    if name not in {a.name for a in model.agents}:
+        typer.echo(f"error: no agent named {name!r}", err=True)
+        raise typer.Exit(ExitCode.USAGE)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_offline_model_if_needed(say))
+        address, ui_url = stack.enter_context(_temporal(say))
+        try:
+            answer = asyncio.run(
+                _run(generation.project_dir, model.package, model.task_queue, name, task, address,
+                     ui_url, say)
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            say("interrupted")
+            raise typer.Exit(130) from None
+    if answer is None:
+        raise typer.Exit(1)
+    typer.echo(answer)
+
+
+@contextlib.contextmanager
+def _offline_model_if_needed(say: Callable[[str], None]) -> Iterator[None]:
+    if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
+        yield
+        return
+    server = ScriptedModelServer(default=respond(offline_reply)).start()
+    saved = {key: os.environ.get(key) for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
+    os.environ["OPENAI_API_KEY"] = "offline"
+    os.environ["OPENAI_BASE_URL"] = server.base_url
+    say(
+        "No OPENAI_API_KEY or OPENAI_BASE_URL set: running on the OFFLINE scripted model "
+        "(it plans one step and answers with a canned text). Set OPENAI_API_KEY for real answers."
+    )
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+def _answers(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "localhost", int(port)), timeout=0.5):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def _temporal(say: Callable[[str], None]) -> Iterator[tuple[str, str | None]]:
+    address = os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
+    if _answers(address):
+        say(f"using the Temporal server at {address}")
+        ui = "http://localhost:8233" if address in (DEFAULT_ADDRESS, "127.0.0.1:7233") else None
+        yield address, ui
+        return
+    say(f"no Temporal server at {address}: starting an embedded dev server")
+    server = TemporalDevServer(ui=True).start()
+    say(f"embedded Temporal dev server at {server.address} (pid {server.pid})")
+    try:
+        yield server.address, server.ui_url
+    finally:
+        server.stop()
+        say("stopped the embedded Temporal dev server")
+
+
+async def _run(
+    project_dir: Path,
+    package: str,
+    task_queue: str,
+    agent: str,
+    task: str,
+    address: str,
+    ui_url: str | None,
+    say: Callable[[str], None],
+) -> str | None:
+    workflows, activities = _load_package(project_dir, package)
+    client = await Client.connect(
+        address, namespace=os.environ.get("TEMPORAL_NAMESPACE", "default")
+    )
+    queue = f"{task_queue}-run-{uuid.uuid4().hex[:8]}"  # private: no other worker takes our tasks
+    workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = Worker(
+            client,
+            task_queue=queue,
+            workflows=workflows,
+            activities=activities,
+            activity_executor=executor,
+        )
+        async with worker:
+            handle = await client.start_workflow(
+                agent, {"task": task}, id=workflow_id, task_queue=queue, result_type=dict
+            )
+            say(f"started {agent} ({workflow_id})")
+            if ui_url:
+                say(f"Web UI: {ui_url}/namespaces/{client.namespace}/workflows/{workflow_id}")
+            progress = asyncio.create_task(follow(client, workflow_id, say))
+            try:
+                result: dict[str, Any] = await handle.result()
+            except WorkflowFailureError as err:
+                say(f"agent {agent!r} failed: {err.cause or err}")
+                return None
+            finally:
+                await asyncio.sleep(0.2)  # let the progress printer catch up
+                progress.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await progress
+    usage = result.get("usage") or {}
+    say(
+        f"done: {result.get('stop_reason')} after {result.get('steps')} steps, "
+        f"{usage.get('total_tokens', 0)} tokens"
+    )
+    return str(result.get("answer", ""))
+
+
+def _load_package(project_dir: Path, package: str) -> tuple[list[Any], list[Any]]:
+    folder = str(project_dir.resolve())
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    for name in [n for n in sys.modules if n == package or n.startswith(f"{package}.")]:
+        del sys.modules[name]  # a rebuild in this process must not run stale modules
+    workflows = importlib.import_module(f"{package}.workflows").ALL_WORKFLOWS
+    activities = importlib.import_module(f"{package}.tools").ALL_ACTIVITIES
+    return list(workflows), list(activities)

@@ -1,0 +1,3 @@
+from dagent_gen import Agent, Project
+
+project = Project(package="agents", agents=[Agent("main")])

@@ -1,0 +1,3 @@
+from dagent_gen import Agent
+
+main = Agent("main")

@@ -1,0 +1,5 @@
+import not_installed_dependency
+
+
+def search(query: str) -> str:
+    return not_installed_dependency.search(query)

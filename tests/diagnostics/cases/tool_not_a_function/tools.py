@@ -1,0 +1,6 @@
+LIMIT = 10
+
+
+class Search:
+    def __call__(self, query: str) -> str:
+        return query

@@ -1,0 +1,3 @@
+def search(*queries: str, **options: int) -> str:
+    """Search."""
+    return ""

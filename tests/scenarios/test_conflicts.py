@@ -1,0 +1,111 @@
+"""One overlapping edit, every ``--conflict`` mode (scenario 8), and markers left on disk
+(scenario 15)."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.scenarios.helpers import (
+    BOSS,
+    LOCK,
+    Project,
+    base_of,
+    definition,
+    with_tool,
+)
+
+HELPER_CASE = '                case "helper":\n'
+USER_CASE = '                case "legacy":\n                    return "legacy is gone"\n'
+ECHO_CASE = '                case "echo":\n'
+NEW_AVAILABLE = '"Available: write_todos, search, add, echo, helper."'
+
+
+def _overlap(project: Project) -> None:
+    """The user adds a case where the generator will add the ``echo`` case; committed, not
+    built yet."""
+    project.insert_before(BOSS, HELPER_CASE, USER_CASE)
+    project.set_definition(with_tool(definition(), "boss", "echo"))
+    project.commit("overlapping edits")
+
+
+def test_conflict_modes(project: Project) -> None:
+    """Scenario 8: fail, inline (then check / build refuse until resolved), ours, theirs."""
+    _overlap(project)
+    user_text = project.read(BOSS)
+
+    # fail (the default): exit 5, nothing written.
+    before = project.snapshot()
+    failed = project.build("--conflict", "fail", expect=5)
+    assert project.snapshot() == before
+    assert "BossWorkflow._run_tool" in failed.stderr
+
+    # inline: diff3 markers with labels; check and build say 5 until resolved.
+    inline = project.build("--conflict", "inline")
+    assert f"updated {BOSS} (1 conflict(s) marked)" in inline.stdout
+    text = project.read(BOSS)
+    block = text[text.index("<<<<<<< ") : text.index(HELPER_CASE)]
+    assert block.splitlines()[0] == "<<<<<<< yours (on disk)"
+    assert block.splitlines()[1:3] == USER_CASE.splitlines()
+    assert block.splitlines()[3:5] == ["||||||| last generated", "======="]
+    assert block.splitlines()[5] == ECHO_CASE.rstrip("\n")
+    assert block.splitlines()[-1] == ">>>>>>> newly generated"
+    assert NEW_AVAILABLE in text  # the clean part of the merge is applied
+    assert f"?? {base_of(BOSS)}" not in project.status()
+    assert "<<<<<<<" not in project.read(base_of(BOSS))  # the base stays pristine
+    checked = project.check(expect=5)
+    assert f"conflict-markers: {BOSS}" in checked.stderr
+    assert "resolve the conflict markers, then `dagent-gen build`" in checked.stderr
+    again = project.build(expect=5)
+    assert f"error[DG506]: {BOSS} still has conflict markers" in again.stderr
+    # Resolve by hand: keep both cases, drop the marker lines.
+    lines = text.splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("<<<<<<<", "|||||||", ">>>>>>>"))]
+    resolved = "".join(line for line in kept if line != "=======\n")
+    project.write(BOSS, resolved)
+    ast.parse(resolved)
+    done = project.build()
+    assert f"{BOSS}" not in done.stdout  # nothing left to merge: the file is kept as it is
+    assert project.read(BOSS) == resolved
+    assert USER_CASE in resolved and ECHO_CASE in resolved
+    project.check()
+
+    # ours: the user's side of the conflicting hunk, the generator's other changes.
+    project.reset()
+    ours = project.build("--conflict", "ours")
+    assert f"updated {BOSS} (conflicts resolved with yours)" in ours.stdout
+    text = project.read(BOSS)
+    ast.parse(text)
+    assert USER_CASE in text and ECHO_CASE not in text
+    assert NEW_AVAILABLE in text and "from demo_agent.tools.echo import echo" in text
+    assert "<<<<<<<" not in text
+    project.check()
+
+    # theirs: the generator's side of the conflicting hunk; user edits elsewhere stay.
+    project.reset()
+    project.edit(BOSS, "    def _say(self", "    # kept: not in conflict\n    def _say(self")
+    theirs = project.build("--conflict", "theirs")
+    assert f"updated {BOSS} (conflicts resolved with the generator's)" in theirs.stdout
+    text = project.read(BOSS)
+    ast.parse(text)
+    assert ECHO_CASE in text and USER_CASE not in text
+    assert "    # kept: not in conflict\n" in text
+    assert text.replace("    # kept: not in conflict\n", "") == project.read(base_of(BOSS))
+    assert user_text != text
+    project.check()
+
+
+def test_unresolved_markers_block_every_mode(project: Project) -> None:
+    """Scenario 15: markers on disk are never merged over, not even with --conflict theirs."""
+    _overlap(project)
+    project.build("--conflict", "inline")
+    project.commit("built with markers")
+    before = project.snapshot()
+
+    for mode in ("theirs", "ours"):
+        result = project.build("--conflict", mode, expect=5)
+        assert f"error[DG506]: {BOSS} still has conflict markers from an earlier build" in (
+            result.stderr
+        )
+    assert project.snapshot() == before
+    assert project.status() == set()
+    assert LOCK not in project.changed()
