@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from dagent_gen.builder import Prepared, apply, eject, prepare, unified_diff
+from dagent_gen.commands.dev import dev_command
 from dagent_gen.commands.graph import graph_command
 from dagent_gen.commands.run import run_command
 from dagent_gen.diagnostics import Diagnostic, has_errors
@@ -189,6 +190,7 @@ def eject_command(
 
 app.command(name="graph")(graph_command)
 app.command(name="run")(run_command)
+app.command(name="dev")(dev_command)
 
 
 def main() -> None:

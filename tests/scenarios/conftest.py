@@ -8,13 +8,30 @@ is about.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.scenarios.helpers import Project, create_project, definition, write_sources
+from tests.scenarios.helpers import (
+    CLI_ENV,
+    Project,
+    create_project,
+    definition,
+    write_sources,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _byte_code_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs share byte code compiled once per session (see ``helpers.CLI_ENV``)."""
+    saved = dict(CLI_ENV)
+    CLI_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    CLI_ENV["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("pycache"))
+    yield
+    CLI_ENV.clear()
+    CLI_ENV.update(saved)
 
 
 @pytest.fixture(scope="session")

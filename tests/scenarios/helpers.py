@@ -141,6 +141,11 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Extra environment of every CLI run. The scenarios' fixtures point PYTHONPYCACHEPREFIX at a
+# session folder: byte code is then compiled once per session instead of once per run, and no
+# __pycache__ ever lands in a scenario project.
+CLI_ENV: dict[str, str] = {"PYTHONDONTWRITEBYTECODE": "1"}
+
 _GIT_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_NOSYSTEM": "1",
@@ -170,7 +175,7 @@ class Project:
 
     # --- the command line ---------------------------------------------------------------
     def cli(self, *args: str, expect: int | None = 0) -> Result:
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1"}
+        env = {**os.environ, **CLI_ENV, "NO_COLOR": "1"}
         done = subprocess.run(
             [sys.executable, "-m", "dagent_gen.cli", *args],
             cwd=self.root,
@@ -277,7 +282,8 @@ class Project:
         return {
             path.relative_to(self.root).as_posix(): path.read_bytes()
             for path in sorted(self.root.rglob("*"))
-            if path.is_file() and ".git" not in path.relative_to(self.root).parts
+            if path.is_file()
+            and not {".git", "__pycache__"} & set(path.relative_to(self.root).parts)
         }
 
 

@@ -104,8 +104,10 @@ def test_array_elements_across_lines(tmp_path: Path) -> None:
         """,
     )
     assert at(source, "agents", "main", "tools") == (2, 1)
-    elements = [at(source, "agents", "main", "tools", i) for i in range(9)]
-    assert elements == [(3, 5), (4, 5), (4, 14), (5, 5), (5, 8), (5, 25), (6, 5), (7, 21), (None)]
+    elements = [at(source, "agents", "main", "tools", i) for i in range(8)]
+    assert elements == [(3, 5), (4, 5), (4, 14), (5, 5), (5, 8), (5, 25), (6, 5), (7, 20)]
+    assert ("agents", "main", "tools", 8) not in source.locations
+    assert at(source, "agents", "main", "after") == (9, 1)
 
 
 def test_array_element_locations(tmp_path: Path) -> None:
@@ -186,9 +188,9 @@ def test_source_map_keeps_the_first_location() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "column"),
     [
-        ('[project]\npackage = "x\n', 2, 12),
+        ('[project]\npackage = "x\n', 2, 13),
         ("[project]\npackage =\n", 2, 10),
-        ("[project]\n[project]\n", 2, 1),
+        ("[project]\n[project]\n", 2, 9),
         ("[project\n", 1, 9),
     ],
 )
@@ -359,7 +361,7 @@ def test_python_locations_point_at_the_arguments(tmp_path: Path) -> None:
     assert at(source, "agents", "main", "subagents", 1) == (10, 24)
     assert at(source, "tools", "search", "function") == (8, 12)
     assert at(source, "tools", "again") == (9, 12)
-    assert at(source, "tools", "again", "timeout") == (9, 38)
+    assert at(source, "tools", "again", "timeout") == (9, 39)
     assert all(loc.file == str(path) for loc in source.locations.values())
 
 
@@ -441,3 +443,30 @@ def test_python_form_string_references_and_project_tools(tmp_path: Path) -> None
     assert data is not None
     assert data["tools"] == {"search": {"function": "tools_mod:search", "retries": 1}}
     assert data["agents"] == {"main": {"tools": ["search"], "subagents": []}}
+
+
+def test_python_form_bare_functions_share_the_tool_options(tmp_path: Path) -> None:
+    """A bare function refers to the tool of that function wherever its options are set; two
+    different option sets for one name are an error."""
+    path = write(
+        tmp_path,
+        "dagent.py",
+        """
+        from dagent_gen import Agent, Project, Tool
+
+        first = Agent("first", tools=["mod:search"])
+        second = Agent("second", tools=[Tool("mod:search", timeout="5s")])
+        third = Agent("third", tools=[Tool("mod:search", timeout="9s")])
+        project = Project(package="pkg", agents=[first, second])
+        """,
+    )
+    data, _, problems = load_definition(path)
+    assert problems == []
+    assert data is not None
+    assert data["tools"] == {"search": {"function": "mod:search", "timeout": "5s"}}
+    path.write_text(path.read_text().replace("[first, second]", "[first, second, third]"))
+    data, _, problems = load_definition(path)
+    assert data is None
+    assert [(p.code, p.location.line, p.location.column) for p in problems] == [  # type: ignore[union-attr]
+        ("DG206", 5, 31)
+    ]

@@ -11,10 +11,9 @@ import asyncio
 import contextlib
 import importlib
 import os
-import socket
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,10 +24,8 @@ from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
 from dagent_gen.commands.progress import follow
+from dagent_gen.commands.services import offline_model_if_needed, temporal_for_run
 from dagent_gen.exit_codes import ExitCode
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, offline_reply, respond
-
-DEFAULT_ADDRESS = "localhost:7233"
 
 
 def run_command(
@@ -60,8 +57,8 @@ def run_command(
         typer.echo(f"error: no agent named {name!r}", err=True)
         raise typer.Exit(ExitCode.USAGE)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_offline_model_if_needed(say))
-        address, ui_url = stack.enter_context(_temporal(say))
+        stack.enter_context(offline_model_if_needed(say))
+        address, ui_url = stack.enter_context(temporal_for_run(say))
         try:
             answer = asyncio.run(
                 _run(generation.project_dir, model.package, model.task_queue, name, task, address,
@@ -73,57 +70,6 @@ def run_command(
     if answer is None:
         raise typer.Exit(1)
     typer.echo(answer)
-
-
-@contextlib.contextmanager
-def _offline_model_if_needed(say: Callable[[str], None]) -> Iterator[None]:
-    if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
-        yield
-        return
-    server = ScriptedModelServer(default=respond(offline_reply)).start()
-    saved = {key: os.environ.get(key) for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    os.environ["OPENAI_API_KEY"] = "offline"
-    os.environ["OPENAI_BASE_URL"] = server.base_url
-    say(
-        "No OPENAI_API_KEY or OPENAI_BASE_URL set: running on the OFFLINE scripted model "
-        "(it plans one step and answers with a canned text). Set OPENAI_API_KEY for real answers."
-    )
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
-
-
-def _answers(address: str) -> bool:
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host or "localhost", int(port)), timeout=0.5):
-            return True
-    except (OSError, ValueError):
-        return False
-
-
-@contextlib.contextmanager
-def _temporal(say: Callable[[str], None]) -> Iterator[tuple[str, str | None]]:
-    address = os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
-    if _answers(address):
-        say(f"using the Temporal server at {address}")
-        ui = "http://localhost:8233" if address in (DEFAULT_ADDRESS, "127.0.0.1:7233") else None
-        yield address, ui
-        return
-    say(f"no Temporal server at {address}: starting an embedded dev server")
-    server = TemporalDevServer(ui=True).start()
-    say(f"embedded Temporal dev server at {server.address} (pid {server.pid})")
-    try:
-        yield server.address, server.ui_url
-    finally:
-        server.stop()
-        say("stopped the embedded Temporal dev server")
 
 
 async def _run(

@@ -25,6 +25,7 @@ RUN_NAME = "__dagent_definition__"
 
 def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
     source = SourceMap(str(path))
+    linecache.checkcache(str(path))  # a long-running process may have cached an older version
     folder = str(path.parent.resolve())
     sys.path.insert(0, folder)
     try:
@@ -100,6 +101,7 @@ def _to_data(
         if value:
             data["project"][key] = value
     tools: dict[str, dict[str, Any]] = {}
+    explicit: set[str] = set()  # tools given as Tool(...), not as a bare function
     agents: dict[str, dict[str, Any]] = {}
 
     def add_tool(item: Tool | Callable[..., Any], location: Location) -> str | None:
@@ -115,16 +117,27 @@ def _to_data(
             if getattr(tool, key) != default:
                 entry[key] = getattr(tool, key)
         name = tool.tool_name
+        # A bare function (or "module:function") refers to the tool of that function, so
+        # Project(tools=[Tool(fn, retries=1)]) sets the options and agents list plain `fn`.
+        same_function = name in tools and tools[name]["function"] == ref
+        if not isinstance(item, Tool) and same_function:
+            return name
         if name in tools and tools[name] != entry:
-            diagnostics.append(
-                error(
-                    "DG206",
-                    f"two different tools are named {name!r}",
-                    tool.location,
-                    "give one of them another name with Tool(fn, name=...)",
+            if same_function and name not in explicit:
+                tools[name] = entry
+            else:
+                diagnostics.append(
+                    error(
+                        "DG206",
+                        f"two different tools are named {name!r}",
+                        tool.location,
+                        "give one of them another name with Tool(fn, name=...), or set "
+                        "the options of a tool in one place",
+                    )
                 )
-            )
         tools.setdefault(name, entry)
+        if isinstance(item, Tool):
+            explicit.add(name)
         if isinstance(item, Tool):
             for key, (where, _) in calls.arguments(tool.location, Tool).items():
                 if key != "name":
@@ -220,6 +233,7 @@ class _CallSites:
 
     def _find(self, location: Location) -> ast.Call | None:
         if location.file not in self._trees:
+            linecache.checkcache(location.file)
             lines = linecache.getlines(location.file)
             try:
                 tree = ast.parse("".join(lines), location.file)

@@ -1,0 +1,148 @@
+"""``dagent-gen dev``: a dev server with Web UI and a worker that follows your edits.
+
+The dev server keeps its database in ``.dagent/dev/temporal.db`` (git-ignored), so runs survive a
+restart of ``dev``. When the definition or any Python file of the project changes, the project
+is rebuilt and the worker restarted; a failed rebuild keeps the old worker and prints the errors.
+Ctrl-C stops everything this command started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dagent_gen.builder import apply, prepare
+from dagent_gen.commands.services import offline_model_if_needed, temporal_answers
+from dagent_gen.exit_codes import ExitCode
+from dagent_gen.state import STATE_DIR
+from dagent_gen.testing import TemporalDevServer
+
+POLL_SECONDS = 1.0
+SKIPPED_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", STATE_DIR}
+
+
+def dev_command(
+    path: Annotated[Path, typer.Argument(help="Project folder or definition file.")] = Path("."),
+) -> None:
+    """Run a dev server (with Web UI) and a worker that is rebuilt and restarted on every edit."""
+
+    def say(text: str) -> None:
+        typer.echo(text, err=True)
+
+    package = _build(path, say)
+    if package is None:
+        raise typer.Exit(ExitCode.DEFINITION_ERROR)
+    project_dir = (path if path.is_dir() else path.parent).resolve()
+    stop = _stop_on_signals()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(offline_model_if_needed(say))
+        address = os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
+        if temporal_answers(address):
+            say(f"using the Temporal server at {address}")
+        else:
+            database = project_dir / STATE_DIR / "dev" / "temporal.db"
+            database.parent.mkdir(parents=True, exist_ok=True)
+            server = stack.enter_context(TemporalDevServer(ui=True, db_filename=str(database)))
+            address = server.address
+            say(f"Temporal dev server at {address} (pid {server.pid}); Web UI: {server.ui_url}")
+        worker = _Worker(project_dir, package, address, say)
+        stack.callback(lambda: worker.stop())  # late binding: stops the current worker
+        worker.start()
+        snapshot = _snapshot(project_dir)
+        while not stop():
+            time.sleep(POLL_SECONDS)
+            current = _snapshot(project_dir)
+            if current == snapshot:
+                continue
+            snapshot = current
+            say("change detected: rebuilding")
+            rebuilt = _build(path, say)
+            if rebuilt is None:
+                say("build failed: the previous worker keeps running")
+                continue
+            snapshot = _snapshot(project_dir)  # the build itself may have written files
+            worker.stop()
+            worker = _Worker(project_dir, rebuilt, address, say)
+            worker.start()
+            say("worker restarted")
+    say("dev stopped")
+
+
+def _build(path: Path, say: Callable[[str], None]) -> str | None:
+    prepared = prepare(path)
+    for problem in prepared.problems:
+        say(problem.render())
+    if not prepared.ok or prepared.generation is None:
+        return None
+    changed = apply(prepared)
+    if changed:
+        say(f"built: {len(changed)} files changed")
+    return prepared.generation.model.package
+
+
+def _snapshot(root: Path) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        for name in files:
+            if name.endswith((".py", ".toml")):
+                file = Path(folder, name)
+                with contextlib.suppress(OSError):
+                    found[str(file)] = file.stat().st_mtime
+    return found
+
+
+def _stop_on_signals() -> Callable[[], bool]:
+    stopped = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: stopped
+
+
+class _Worker:
+    """The generated worker as a child process (``python -m <package>.worker``)."""
+
+    def __init__(self, project_dir: Path, package: str, address: str, say: Callable[[str], None]):
+        self.project_dir = project_dir
+        self.package = package
+        self.address = address
+        self.say = say
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, TEMPORAL_ADDRESS=self.address)
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(self.project_dir), env.get("PYTHONPATH", "")])
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"{self.package}.worker"],
+            cwd=self.project_dir,
+            env=env,
+            start_new_session=True,
+        )
+        self.say(f"worker started (pid {self.process.pid})")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,214 @@
+"""Stage 3, model: names, defaults and the tool definitions each agent offers the model.
+
+Signatures are written by hand here, so these tests import no tool code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dagent_gen.definition import Definition
+from dagent_gen.diagnostics import Location
+from dagent_gen.introspect import ToolSignature
+from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel, build_model, class_name
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"query": {"type": "string"}},
+    "required": ["query"],
+    "additionalProperties": False,
+}
+
+
+def signature(name: str, description: str = "", is_async: bool = False) -> ToolSignature:
+    return ToolSignature(
+        function_module="my_tools",
+        function_name=name,
+        is_async=is_async,
+        description=description,
+        parameters=(),
+        parameters_schema=SCHEMA,
+        returns="str",
+        source=Location("my_tools.py", 1, 1),
+    )
+
+
+def model(data: dict[str, Any], signatures: dict[str, ToolSignature] | None = None) -> ProjectModel:
+    definition = Definition.model_validate(data)
+    if signatures is None:
+        used = {tool for agent in definition.agents.values() for tool in agent.tools}
+        signatures = {name: signature(name, f"Doc of {name}.") for name in used}
+    return build_model(definition, signatures, "dagent.toml")
+
+
+def project(**agents: dict[str, Any]) -> dict[str, Any]:
+    return {"project": {"package": "my_agents"}, "agents": agents}
+
+
+def tools(*names: str, **options: dict[str, Any]) -> dict[str, Any]:
+    found = {name: {"function": f"my_tools:{name}"} for name in names}
+    for name, extra in options.items():
+        found[name] = {**found.get(name, {"function": f"my_tools:{name}"}), **extra}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("researcher", "ResearcherWorkflow"),
+        ("fact_checker", "FactCheckerWorkflow"),
+        ("a__b_", "ABWorkflow"),
+        ("agent2", "Agent2Workflow"),
+    ],
+)
+def test_class_names(name: str, expected: str) -> None:
+    assert class_name(name) == expected
+
+
+def test_names_of_generated_things() -> None:
+    built = model({**project(fact_checker={"tools": ["web_search"]}), "tools": tools("web_search")})
+    [agent] = built.agents
+    assert (agent.class_name, agent.module_name, agent.const_name) == (
+        "FactCheckerWorkflow", "fact_checker", "FACT_CHECKER_AGENT"
+    )  # fmt: skip
+    [tool] = built.tools
+    assert (tool.const_name, tool.function_ref, tool.impl_name) == (
+        "WEB_SEARCH_TOOL", "my_tools:web_search", "tool_function"
+    )  # fmt: skip
+    assert built.definition_file == "dagent.toml"
+
+
+def test_task_queue_defaults_to_the_package_with_dashes() -> None:
+    assert model(project(main={})).task_queue == "my-agents"
+    data = project(main={})
+    data["project"]["task_queue"] = "custom.queue"
+    assert model(data).task_queue == "custom.queue"
+
+
+def test_entry_agent_defaults_to_the_first_agent_written() -> None:
+    built = model(project(zeta={}, alpha={}))
+    assert built.entry_agent == "zeta"
+    assert [agent.name for agent in built.agents] == ["alpha", "zeta"]  # files sorted by name
+    data = project(zeta={}, alpha={})
+    data["project"]["entry_agent"] = "alpha"
+    assert model(data).entry_agent == "alpha"
+
+
+def test_tool_definitions_order() -> None:
+    data = project(
+        lead={"tools": ["zebra", "apple"], "subagents": ["writer", "checker"]},
+        writer={"planning": False, "tools": ["apple"]},
+        checker={"planning": False},
+    )
+    built = model({**data, "tools": tools("apple", "zebra")})
+    lead = next(agent for agent in built.agents if agent.name == "lead")
+    names = [d["function"]["name"] for d in lead.tool_definitions]
+    assert names == ["write_todos", "zebra", "apple", "writer", "checker"]
+    assert lead.offered_names == names
+    assert lead.tool_constants == [
+        "WRITE_TODOS_PLANNER", "ZEBRA_TOOL", "APPLE_TOOL", "WRITER_DELEGATE", "CHECKER_DELEGATE"
+    ]  # fmt: skip
+    assert lead.tool_definitions[0] == WRITE_TODOS_TOOL
+    writer = next(agent for agent in built.agents if agent.name == "writer")
+    assert [d["function"]["name"] for d in writer.tool_definitions] == ["apple"]
+    checker = next(agent for agent in built.agents if agent.name == "checker")
+    assert checker.tool_definitions == [] and not checker.runs_tools
+    assert [tool.name for tool in built.tools] == ["apple", "zebra"]
+    assert [sub.name for sub in built.delegates] == ["checker", "writer"]
+    assert built.uses_planning
+
+
+def test_no_planning_anywhere() -> None:
+    built = model(project(main={"planning": False}))
+    assert not built.uses_planning
+    assert built.agents[0].tool_definitions == []
+
+
+def test_sub_agent_schema() -> None:
+    built = model(
+        project(
+            lead={"subagents": ["writer", "quiet"]},
+            writer={"description": "Writes reports", "planning": False},
+            quiet={"planning": False},
+        )
+    )
+    lead = next(agent for agent in built.agents if agent.name == "lead")
+    writer, quiet = lead.subagents
+    assert (writer.class_name, writer.module_name, writer.const_name) == (
+        "WriterWorkflow", "writer", "WRITER_DELEGATE"
+    )  # fmt: skip
+    definition = writer.definition
+    assert definition["type"] == "function"
+    function = definition["function"]
+    assert function["name"] == "writer"
+    assert function["description"].startswith("Delegate a task to the writer agent: Writes reports.")
+    assert function["parameters"] == {
+        "type": "object",
+        "properties": {"task": {"type": "string", "description": function["parameters"]
+                                ["properties"]["task"]["description"]}},
+        "required": ["task"],
+        "additionalProperties": False,
+    }  # fmt: skip
+    assert quiet.definition["function"]["description"].startswith(
+        "Delegate a task to the quiet agent. "
+    )
+
+
+def test_description_overrides_the_docstring() -> None:
+    data = project(main={"tools": ["documented", "overridden", "silenced"]})
+    data["tools"] = tools(
+        "documented",
+        overridden={"description": "From the definition."},
+        silenced={"description": ""},
+    )
+    signatures = {name: signature(name, "From the docstring.") for name in data["tools"]}
+    built = model(data, signatures)
+    by_name = {tool.name: tool for tool in built.tools}
+    assert by_name["documented"].description == "From the docstring."
+    assert by_name["overridden"].description == "From the definition."
+    assert by_name["silenced"].description == ""
+    assert by_name["overridden"].definition == {
+        "type": "function",
+        "function": {
+            "name": "overridden",
+            "description": "From the definition.",
+            "parameters": SCHEMA,
+        },
+    }
+    assert "description" not in by_name["silenced"].definition["function"]
+
+
+def test_values_are_resolved() -> None:
+    data = project(
+        main={
+            "tools": ["search"],
+            "model": "openai:gpt-4o",
+            "temperature": 1,
+            "model_timeout": "1m30s",
+            "base_url": "http://localhost:11434/v1",
+        }
+    )
+    data["tools"] = tools(search={"timeout": "500ms", "retries": 0, "max_output_chars": 1000})
+    built = model(data, {"search": signature("search", is_async=True)})
+    [agent] = built.agents
+    assert (agent.model, agent.temperature, agent.model_timeout) == ("gpt-4o", 1.0, 90.0)
+    assert isinstance(agent.temperature, float)
+    assert agent.base_url == "http://localhost:11434/v1"
+    [tool] = built.tools
+    assert (tool.timeout, tool.retries, tool.max_output_chars, tool.is_async) == (
+        0.5, 0, 1000, True
+    )  # fmt: skip
+
+
+def test_unused_tools_are_left_out() -> None:
+    data = {**project(main={"tools": ["used"]}), "tools": tools("used", "unused")}
+    built = model(data)
+    assert [tool.name for tool in built.tools] == ["used"]
+
+
+def test_model_is_frozen() -> None:
+    """Frozen dataclasses: the renderer cannot change the model by accident."""
+    built = model(project(main={}))
+    with pytest.raises(AttributeError):
+        built.package = "other"  # type: ignore[misc]

@@ -1,0 +1,361 @@
+"""Stage 2, validate: the schema, each semantic rule, and the wording users see."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from dagent_gen.definition import Definition
+from dagent_gen.diagnostics import Diagnostic
+from dagent_gen.load import load_definition
+from dagent_gen.validate import parse_duration, validate
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "01_research_agent" / "dagent.toml"
+
+BASE = """
+[project]
+package = "agents"
+
+[agents.main]
+"""
+
+
+def run(tmp_path: Path, text: str) -> tuple[Definition | None, list[Diagnostic]]:
+    path = tmp_path / "dagent.toml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    data, source, problems = load_definition(path)
+    assert problems == [], [p.render() for p in problems]
+    assert data is not None
+    return validate(data, source)
+
+
+def problems(tmp_path: Path, text: str) -> list[tuple[str, int, int, str]]:
+    """(code, line, column, message) of each diagnostic."""
+    definition, found = run(tmp_path, text)
+    assert definition is None
+    return [(d.code, d.location.line, d.location.column, d.message) for d in found]  # type: ignore[union-attr]
+
+
+def only(tmp_path: Path, text: str) -> Diagnostic:
+    definition, found = run(tmp_path, text)
+    assert definition is None
+    assert len(found) == 1, [d.render() for d in found]
+    return found[0]
+
+
+# --- durations --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("30s", 30.0),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("2h", 7200.0),
+        ("1h30m", 5400.0),
+        ("1.5s", 1.5),
+        (" 10s ", 10.0),
+        ("1m 30s", 90.0),
+        (5, 5.0),
+        (0.25, 0.25),
+        ("30 sec", None),
+        ("-5s", None),
+        ("5", None),
+        ("s", None),
+        ("", None),
+        ("5d", None),
+        ("1m30", None),
+        ("0s", None),
+        (0, None),
+        (-1, None),
+        (True, None),
+    ],
+)
+def test_parse_duration(value: str | float, seconds: float | None) -> None:
+    assert parse_duration(value) == seconds
+
+
+# --- good definitions -------------------------------------------------------------------------
+
+
+def test_example_definition_is_valid() -> None:
+    data, source, found = load_definition(EXAMPLE)
+    assert found == [] and data is not None
+    definition, found = validate(data, source)
+    assert found == []
+    assert definition is not None
+    assert list(definition.agents) == ["researcher", "writer"]
+    assert definition.agents["researcher"].subagents == ["writer"]
+
+
+def test_minimal_definition_gets_the_defaults(tmp_path: Path) -> None:
+    definition, found = run(tmp_path, BASE)
+    assert found == []
+    assert definition is not None
+    main = definition.agents["main"]
+    assert (main.model, main.max_steps, main.planning) == ("openai:gpt-4o-mini", 20, True)
+    assert (main.model_timeout, main.model_retries, main.tools) == ("120s", 5, [])
+    assert definition.project.task_queue is None
+
+
+def test_non_planning_agent_may_take_one_step(tmp_path: Path) -> None:
+    definition, found = run(tmp_path, BASE + "planning = false\nmax_steps = 1\n")
+    assert found == [] and definition is not None
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
+    found = run(tmp_path, BASE + 'modle = "x"\ncolour = "blue"\n[tool.x]\n')[1]
+    rendered = [d.render().replace(str(tmp_path), "") for d in found]
+    assert rendered[0] == (
+        "/dagent.toml:5:1: error[DG201]: unknown key 'modle' in [agents.main]\n"
+        "  hint: did you mean 'model'?"
+    )
+    assert rendered[1].startswith(
+        "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
+        "  hint: allowed keys: api_key_env, base_url, description, max_steps,"
+    )
+    assert rendered[2] == (
+        "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"
+        "  hint: did you mean 'tools'?"
+    )
+
+
+def test_missing_keys(tmp_path: Path) -> None:
+    assert problems(tmp_path, "[agents.main]\n") == [
+        ("DG202", 1, 0, "the definition has no [project] table")
+    ]
+    text = '[project]\ndescription = "x"\n[agents.main]\ntools = ["t"]\n[tools.t]\n'
+    assert problems(tmp_path, text) == [
+        ("DG202", 1, 2, "[project] needs the key 'package'"),
+        ("DG202", 5, 8, "[tools.t] needs the key 'function'"),
+    ]
+
+
+def test_wrong_types_are_one_readable_diagnostic_each(tmp_path: Path) -> None:
+    text = BASE + 'max_steps = "20"\ntemperature = "hot"\nmodel_timeout = [1]\ntools = [1]\n'
+    definition, found = run(tmp_path, text)
+    assert definition is None
+    assert [(d.location.line, d.message, d.hint) for d in found] == [  # type: ignore[union-attr]
+        (5, "max_steps in [agents.main] must be an integer, not the string '20'",
+         "remove the quotes: max_steps = 20"),
+        (6, "temperature in [agents.main] must be a number, not the string 'hot'", None),
+        (7, 'model_timeout in [agents.main] must be a duration such as "30s" or a number of '
+         "seconds, not a list", None),
+        (8, "tools[0] in [agents.main] must be a string, not 1", "put the value in double quotes"),
+    ]  # fmt: skip
+
+
+def test_sections_of_the_wrong_shape(tmp_path: Path) -> None:
+    assert problems(tmp_path, 'agents = 3\n[project]\npackage = "p"\n') == [
+        ("DG202", 1, 1, "[agents] must be a table, not 3"),
+    ]
+
+
+def test_schema_errors_and_semantic_errors_in_one_run(tmp_path: Path) -> None:
+    text = BASE + 'tools = ["nope", "broken"]\nmax_steps = 1\n[tools.broken]\nretries = "2"\n'
+    assert [(code, line) for code, line, _, _ in problems(tmp_path, text)] == [
+        ("DG203", 5, ),
+        ("DG202", 6),
+        ("DG202", 7),  # [tools.broken] needs 'function'
+        ("DG202", 8),  # retries must be an integer
+    ]  # fmt: skip
+
+
+# --- semantic rules ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("package", "message", "hint"),
+    [
+        ("my-agent", "is not a valid Python package name", "e.g. 'my_agent'"),
+        ("1abc", "is not a valid Python package name", "cannot start with a digit, e.g. 'abc'"),
+        ("class", "is a Python keyword, so it cannot be imported", "e.g. 'class_agents'"),
+        ("", "is not a valid Python package name", "e.g. 'my_agents'"),
+    ],
+)
+def test_package_names(tmp_path: Path, package: str, message: str, hint: str) -> None:
+    found = only(tmp_path, BASE.replace('"agents"', repr(package).replace("'", '"')))
+    assert (found.code, found.location.line) == ("DG209", 2)  # type: ignore[union-attr]
+    assert found.message == f"package {package!r} {message}"
+    assert found.hint is not None and found.hint.endswith(hint)
+
+
+def test_no_agents_and_bad_entry_agent(tmp_path: Path) -> None:
+    assert problems(tmp_path, '[project]\npackage = "p"\n') == [
+        ("DG210", 1, 2, "the definition has no agents")
+    ]
+    found = only(tmp_path, BASE.replace('"agents"\n', '"agents"\nentry_agent = "mian"\n'))
+    assert (found.code, found.message, found.hint) == (
+        "DG204", "entry_agent 'mian' is not an agent", "did you mean 'main'?"
+    )  # fmt: skip
+
+
+def test_empty_task_queue(tmp_path: Path) -> None:
+    found = only(tmp_path, BASE.replace('"agents"\n', '"agents"\ntask_queue = " "\n'))
+    assert (found.code, found.message) == ("DG202", "task_queue must not be empty")
+
+
+@pytest.mark.parametrize(
+    ("name", "code"), [("Main", "DG209"), ("my-agent", "DG209"), ("def", "DG209")]
+)
+def test_agent_and_tool_names(tmp_path: Path, name: str, code: str) -> None:
+    text = f'[project]\npackage = "p"\n[agents."{name}"]\ntools = ["{name}"]\n'
+    text += f'[tools."{name}"]\nfunction = "m:f"\n'
+    found = problems(tmp_path, text)
+    assert [(c, line) for c, line, _, _ in found] == [(code, 3), (code, 5)]
+    assert found[0][3] == f"agent name {name!r} must be a lowercase Python identifier"
+    assert found[1][3] == f"tool name {name!r} must be a lowercase Python identifier"
+
+
+def test_reserved_tool_name(tmp_path: Path) -> None:
+    text = BASE + 'tools = ["write_todos"]\n[tools.write_todos]\nfunction = "m:f"\n'
+    assert problems(tmp_path, text) == [
+        ("DG206", 6, 8, "tool name 'write_todos' is reserved for the built-in planner")
+    ]
+
+
+def test_models(tmp_path: Path) -> None:
+    found = only(tmp_path, BASE + 'model = "gpt-4o"\n')
+    assert (found.code, found.message) == ("DG211", "model 'gpt-4o' does not name its provider")
+    assert found.hint == 'write it as provider:model, e.g. "openai:gpt-4o"'
+    found = only(tmp_path, BASE + 'model = "anthropic:x"\n')
+    assert found.message == "model 'anthropic:x': unknown provider 'anthropic' (supported: openai)"
+    assert "base_url" in (found.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("max_steps = 2", "max_steps must be at least 3 for this agent, not 2"),
+        ("planning = false\nmax_steps = 0", "max_steps must be at least 1 for this agent, not 0"),
+        ('model_timeout = "30 sec"', "model_timeout is not a valid duration: '30 sec'"),
+        ("model_timeout = 0", "model_timeout must be more than 0 seconds, not 0"),
+        ("model_timeout = -2.5", "model_timeout must be more than 0 seconds, not -2.5"),
+        ("model_retries = -1", "model_retries must be 0 or more, not -1"),
+        ("temperature = 3", "temperature must be between 0 and 2, not 3"),
+        ("max_tokens = 0", "max_tokens must be 1 or more, not 0"),
+        ('base_url = "localhost:11434"', "base_url 'localhost:11434' is not an http(s) URL"),
+        ('api_key_env = "sk-123"', "api_key_env 'sk-123' is not an environment variable name"),
+    ],
+)
+def test_agent_settings(tmp_path: Path, extra: str, message: str) -> None:
+    found = only(tmp_path, BASE + extra + "\n")
+    assert found.message == message
+    assert found.location.line == 4 + extra.count("\n") + 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('timeout = "-5s"', "timeout is not a valid duration: '-5s'"),
+        ("timeout = 0", "timeout must be more than 0 seconds, not 0"),
+        ("retries = -1", "retries must be 0 or more, not -1"),
+        ("max_output_chars = 99", "max_output_chars must be at least 100, not 99"),
+    ],
+)
+def test_tool_settings(tmp_path: Path, extra: str, message: str) -> None:
+    text = BASE + f'tools = ["t"]\n[tools.t]\nfunction = "m:f"\n{extra}\n'
+    found = only(tmp_path, text)
+    assert (found.message, found.location.line) == (message, 8)  # type: ignore[union-attr]
+
+
+def test_unknown_tools_and_sub_agents_point_at_the_element(tmp_path: Path) -> None:
+    text = BASE + 'tools = [\n  "serch",\n  "other",\n]\nsubagents = ["mian", "x"]\n'
+    text += '[tools.search]\nfunction = "m:f"\n'
+    found = run(tmp_path, text)[1]
+    assert [(d.location.line, d.location.column, d.message, d.hint) for d in found] == [  # type: ignore[union-attr]
+        (6, 3, "agent 'main' uses unknown tool 'serch'", "did you mean 'search'?"),
+        (7, 3, "agent 'main' uses unknown tool 'other'", "add a [tools.other] table"),
+        (9, 14, "agent 'main' delegates to unknown agent 'mian'", "did you mean 'main'?"),
+        (9, 22, "agent 'main' delegates to unknown agent 'x'", "add an [agents.x] table"),
+    ]
+
+
+def test_duplicates_and_name_clashes(tmp_path: Path) -> None:
+    text = BASE + 'tools = ["t", "t", "helper"]\nsubagents = ["helper", "helper"]\n'
+    text += '[agents.helper]\nplanning = false\n'
+    text += '[tools.t]\nfunction = "m:f"\n[tools.helper]\nfunction = "m:g"\n'
+    assert problems(tmp_path, text) == [
+        ("DG206", 5, 15, "agent 'main' lists the tool 't' twice"),
+        ("DG206", 6, 14, "agent 'main' offers two tools named 'helper' (a tool and a sub-agent)"),
+        ("DG206", 6, 24, "agent 'main' lists the sub-agent 'helper' twice"),
+    ]
+
+
+def test_sub_agent_named_like_the_planner_tool(tmp_path: Path) -> None:
+    text = BASE + 'subagents = ["write_todos"]\n[agents.write_todos]\nplanning = false\n'
+    assert problems(tmp_path, text) == [
+        ("DG206", 5, 14, "sub-agent name 'write_todos' is reserved for the built-in planner")
+    ]
+    # A non-planning agent offers no write_todos, so there is nothing to clash with.
+    assert run(tmp_path, text.replace("[agents.main]\n", "[agents.main]\nplanning = false\n"))[1] == []
+
+
+@pytest.mark.parametrize(
+    ("agents", "cycles"),
+    [
+        ({"a": ["a"]}, [("a -> a", "a")]),
+        ({"a": ["b"], "b": ["a"]}, [("a -> b -> a", "b")]),
+        ({"a": ["b"], "b": ["c"], "c": ["a"]}, [("a -> b -> c -> a", "c")]),
+        ({"a": ["b"], "b": ["a", "b"]}, [("a -> b -> a", "b"), ("b -> b", "b")]),
+        ({"a": ["b", "c"], "b": ["c"], "c": []}, []),  # a diamond is fine
+    ],
+)
+def test_sub_agent_cycles(
+    tmp_path: Path, agents: dict[str, list[str]], cycles: list[tuple[str, str]]
+) -> None:
+    text = '[project]\npackage = "p"\n'
+    for name, subs in agents.items():
+        text += f"[agents.{name}]\nplanning = false\nsubagents = {subs!r}\n".replace("'", '"')
+    definition, found = run(tmp_path, text)
+    assert [d.message for d in found] == [f"sub-agent cycle: {c}" for c, _ in cycles]
+    lines = {name: 5 + 3 * index for index, name in enumerate(agents)}
+    assert [d.location.line for d in found] == [lines[at] for _, at in cycles]  # type: ignore[union-attr]
+    assert (definition is None) == bool(cycles)
+
+
+def test_diagnostics_are_sorted_by_position(tmp_path: Path) -> None:
+    text = BASE + 'subagents = ["main"]\nmax_steps = 1\nmodel = "x"\n'
+    lines = [line for _, line, _, _ in problems(tmp_path, text)]
+    assert lines == sorted(lines) == [5, 6, 7]
+
+
+# --- the Python form speaks Python ------------------------------------------------------------
+
+
+def python_problems(tmp_path: Path, text: str) -> list[tuple[int, str, str | None]]:
+    path = tmp_path / "dagent.py"
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    data, source, found = load_definition(path)
+    assert found == [] and data is not None
+    definition, found = validate(data, source)
+    assert definition is None
+    return [(d.location.column, d.message, d.hint) for d in found]  # type: ignore[union-attr]
+
+
+def test_python_form_wording(tmp_path: Path) -> None:
+    text = """
+        from dagent_gen import Agent, Project
+        main = Agent('main', max_steps='20', planning='no')
+        project = Project(package='p', agents=[main])
+        """
+    assert python_problems(tmp_path, text) == [
+        (22, "max_steps in Agent 'main' must be an integer, not the string '20'",
+         "remove the quotes: max_steps=20"),
+        (38, "planning in Agent 'main' must be true or false, not the string 'no'",
+         "write planning=True or planning=False"),
+    ]  # fmt: skip
+    text = """
+        from dagent_gen import Agent, Project
+        helper = Agent('helper')
+        project = Project(package='p', agents=[Agent('main', subagents=[helper])])
+        """
+    assert python_problems(tmp_path, text) == [
+        (65, "agent 'main' delegates to 'helper', which is not in the Project's agents",
+         "add the Agent to Project(agents=[...])"),
+    ]  # fmt: skip
