@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from dagent_gen.cli import app
 from typer.testing import CliRunner
+
+from dagent_gen.cli import app
 
 CASES = Path(__file__).parent / "cases"
 EXPECTED = "expected.txt"

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer
 
 from .support import Project, StartWorker, Worker, subprocess_env, unique

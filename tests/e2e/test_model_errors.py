@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
+
 from dagent_gen.testing import (
     Reply,
     ScriptedModelServer,
@@ -15,7 +17,6 @@ from dagent_gen.testing import (
     respond,
     text,
 )
-from temporalio.client import WorkflowExecutionStatus
 
 from .support import (
     EventLog,

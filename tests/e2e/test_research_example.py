@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
 from .support import (

@@ -34,8 +34,9 @@ def test_generated_code_matches_golden(case: str) -> None:
 @pytest.mark.parametrize("example", ["01_research_agent", "02_planner_subagents"])
 def test_examples_are_up_to_date(example: str) -> None:
     """The checked-in examples are exactly what `dagent-gen check` expects (CI fails if stale)."""
-    from dagent_gen.cli import app
     from typer.testing import CliRunner
+
+    from dagent_gen.cli import app
 
     folder = Path(__file__).resolve().parents[2] / "examples" / example
     result = CliRunner().invoke(app, ["check", str(folder)])

@@ -11,7 +11,6 @@ from pathlib import Path
 from dagent_gen.reconcile import Action, ConflictMode, plan_build
 from dagent_gen.render import GeneratedFile, Ownership
 from dagent_gen.state import Lock, LockedFile, base_path, sha256
-
 from tests.scenarios.helpers import (
     BOSS,
     HELPER,

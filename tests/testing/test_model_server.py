@@ -11,6 +11,7 @@ from typing import Any
 
 import openai
 import pytest
+
 from dagent_gen.testing import (
     ScriptedModelServer,
     call,

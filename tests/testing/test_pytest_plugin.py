@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import openai
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, text
 from temporalio.client import Client
+
+from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, text
 
 pytest_plugins = ["dagent_gen.testing.pytest_plugin"]
 

@@ -8,9 +8,10 @@ import socket
 from pathlib import Path
 
 import pytest
+from temporalio.client import Client
+
 from dagent_gen.testing import TemporalDevServer, temporal_server
 from dagent_gen.testing.temporal_server import TemporalDevServerError, find_temporal_cli
-from temporalio.client import Client
 
 
 def assert_gone(pid: int, port: int) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pydantic
 import pytest
+
 from dagent_gen.diagnostics import Diagnostic, Location
 from dagent_gen.introspect import (
     ToolSignature,

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dagent_gen.diagnostics import Location
 from dagent_gen.load import SourceMap, find_definition, load_definition
 from dagent_gen.validate import validate

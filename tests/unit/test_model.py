@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from dagent_gen.definition import Definition
 from dagent_gen.diagnostics import Location
 from dagent_gen.introspect import ToolSignature

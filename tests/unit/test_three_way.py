@@ -6,6 +6,7 @@ import difflib
 import random
 
 import pytest
+
 from dagent_gen.merge import Conflict, MergeResult, merge3, resolve
 from dagent_gen.merge.three_way import (
     has_conflict_markers,

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from dagent_gen.definition import Definition
 from dagent_gen.diagnostics import Diagnostic
 from dagent_gen.load import load_definition
