@@ -469,11 +469,16 @@ def _check_agent(
 
 
 def _cycles(definition: Definition, source: SourceMap) -> list[Diagnostic]:
-    """Sub-agent cycles: an agent that can (transitively) delegate to itself."""
+    """Sub-agent cycles: an agent that can (transitively) delegate to itself.
+
+    One depth-first search per agent, visiting each agent once (so many paths between the
+    same agents cannot make it slow); a cycle is reported once, at the delegation closing it.
+    """
     problems: list[Diagnostic] = []
     reported: set[frozenset[str]] = set()
     for start in sorted(definition.agents):
         stack: list[tuple[str, list[str]]] = [(start, [start])]
+        seen = {start}
         while stack:
             current, trail = stack.pop()
             agent = definition.agents.get(current)
@@ -494,6 +499,7 @@ def _cycles(definition: Definition, source: SourceMap) -> list[Diagnostic]:
                                 "an agent cannot delegate to itself, directly or through others",
                             )
                         )
-                elif sub not in trail:
+                elif sub not in seen:
+                    seen.add(sub)
                     stack.append((sub, [*trail, sub]))
     return problems

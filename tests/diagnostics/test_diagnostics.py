@@ -153,7 +153,7 @@ def test_case_in_a_fresh_interpreter(name: str, tmp_path: Path) -> None:
 
 
 def test_corpus_is_not_empty_and_every_case_has_expectations() -> None:
-    folders = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+    folders = sorted(p.name for p in CASES.iterdir() if p.is_dir() and p.name[0].isalnum())
     assert len(folders) >= 40
     assert folders == case_names(), "every case folder needs an expected.txt"
     for name in folders:

@@ -143,7 +143,9 @@ def test_sub_agent_schema() -> None:
     assert definition["type"] == "function"
     function = definition["function"]
     assert function["name"] == "writer"
-    assert function["description"].startswith("Delegate a task to the writer agent: Writes reports.")
+    assert function["description"].startswith(
+        "Delegate a task to the writer agent: Writes reports."
+    )
     assert function["parameters"] == {
         "type": "object",
         "properties": {"task": {"type": "string", "description": function["parameters"]

@@ -101,9 +101,7 @@ def test_one_file_per_tool_and_agent_in_sorted_order(generation: Generation) -> 
     paths = [file.path for file in generation.files]
     assert paths == sorted(paths)
     assert len(paths) == len(set(paths))
-    assert {"research_agent/tools/web_search.py", "research_agent/tools/summarize.py"} <= set(
-        paths
-    )
+    assert {"research_agent/tools/web_search.py", "research_agent/tools/summarize.py"} <= set(paths)
     assert {"research_agent/workflows/researcher.py", "research_agent/workflows/writer.py"} <= set(
         paths
     )

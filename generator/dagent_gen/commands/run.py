@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -20,11 +19,16 @@ from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
 from dagent_gen.commands.progress import follow
-from dagent_gen.commands.services import offline_model_if_needed, temporal_for_run
+from dagent_gen.commands.services import (
+    DEFAULT_ADDRESS,
+    offline_model_if_needed,
+    temporal_for_run,
+)
 from dagent_gen.exit_codes import ExitCode
 
 
@@ -83,9 +87,7 @@ async def _run(
     say: Callable[[str], None],
 ) -> str | None:
     workflows, activities = _load_package(project_dir, package)
-    client = await Client.connect(
-        address, namespace=os.environ.get("TEMPORAL_NAMESPACE", "default")
-    )
+    client = await _connect(address)
     queue = f"{task_queue}-run-{uuid.uuid4().hex[:8]}"  # private: no other worker takes our tasks
     workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
     with ThreadPoolExecutor(max_workers=8) as executor:
@@ -120,6 +122,16 @@ async def _run(
         f"{usage.get('total_tokens', 0)} tokens"
     )
     return str(result.get("answer", ""))
+
+
+async def _connect(address: str) -> Client:
+    """The environment's Temporal settings (namespace, TLS, API key) for a server that was
+    already there; plain defaults for the embedded dev server."""
+    config = ClientConfig.load_client_connect_config()
+    if config.get("target_host", DEFAULT_ADDRESS) != address:
+        config = {}
+    config["target_host"] = address
+    return await Client.connect(**config)
 
 
 def _load_package(project_dir: Path, package: str) -> tuple[list[Any], list[Any]]:

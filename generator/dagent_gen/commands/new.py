@@ -1,0 +1,96 @@
+"""``dagent-gen new NAME``: create a project that builds, runs and passes its tests."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dagent_gen.diagnostics import Diagnostic, has_errors
+from dagent_gen.exit_codes import ExitCode
+from dagent_gen.scaffold import DEFINITION_FILES, parse_data
+
+
+class DefinitionFormat(StrEnum):
+    TOML = "toml"
+    PYTHON = "python"
+
+
+def new(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The project folder to create; its name is the project name and, by default, "
+            "gives the package name.",
+            show_default=False,
+        ),
+    ],
+    definition_format: Annotated[
+        DefinitionFormat | None,
+        typer.Option(
+            "--format",
+            help="How the agents are defined: toml (dagent.toml) or python (dagent.py).",
+            show_default=False,
+        ),
+    ] = None,
+    defaults: Annotated[
+        bool,
+        typer.Option("--defaults", help="Ask nothing: take the default of every answer not given."),
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            metavar="KEY=VALUE",
+            help="Answer a question (repeatable): package_name, description, model, format.",
+            show_default=False,
+        ),
+    ] = None,
+    parent: Annotated[
+        Path,
+        typer.Option("--parent", help="The folder to create the project in.", file_okay=False),
+    ] = Path("."),
+) -> None:
+    """Create a new agent project: definition, tools, tests, CI; built once and ready to test.
+
+    Asks for the package name, description, model and definition format (without a terminal,
+    or with --defaults, takes the defaults). Nothing is left behind when anything fails.
+    """
+    from dagent_gen.scaffold import new_project
+
+    answers, problems = parse_data(data or [])
+    folder = Path(name)
+    if not problems and len(folder.parts) > 1:  # `new some/where/my-agent`
+        parent, name = parent / folder.parent, folder.name
+    if not problems:
+        fmt = definition_format.value if definition_format else None
+        dest, problems = new_project(
+            name, parent=parent, format=fmt, defaults=defaults, data=answers
+        )
+    _report(problems)
+    if has_errors(problems) or dest is None:
+        raise typer.Exit(ExitCode.DEFINITION_ERROR)
+    _created(dest)
+
+
+def _report(problems: list[Diagnostic]) -> None:
+    for problem in problems:
+        typer.echo(problem.render(), err=True)
+
+
+def _created(dest: Path) -> None:
+    definition = next(
+        (f for f in DEFINITION_FILES.values() if (dest / f).is_file()), "the definition"
+    )
+    try:
+        shown = dest.relative_to(Path.cwd())
+    except ValueError:
+        shown = dest
+    typer.echo(f"created {shown}: {definition}, its tools, the generated package, tests and CI")
+    typer.echo("next:")
+    typer.echo(f"  cd {shown}")
+    typer.echo("  uv sync")
+    typer.echo("  uv run pytest")

@@ -1,0 +1,428 @@
+"""``dagent-gen new NAME``: a ready-to-test project from the copier template, built once.
+
+The template is ``templates/project`` (``dagent_gen/_templates/project`` in the wheel). Its
+questions are ``project_name`` (the folder name), ``package_name``, ``description``, ``model``
+and ``format``; copier records the answers in ``.copier-answers.yml``. Two hidden values tell
+the new project where to install dagent-gen from (see :func:`dagent_gen_source`).
+
+Every input is checked before anything is written, and whatever goes wrong after that (copier,
+the answers given at its prompts, the first build) removes the new folder again: a failed
+``new`` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import keyword
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
+from dagent_gen.render import templates_dir
+from dagent_gen.validate import PROVIDERS
+
+FORMATS = ("toml", "python")
+QUESTIONS = ("package_name", "description", "model", "format")  # what --data may set
+SOURCE_ENV = "DAGENT_GEN_SOURCE"
+ANSWERS_FILE = ".copier-answers.yml"
+DEFINITION_FILES = {"toml": "dagent.toml", "python": "dagent.py"}
+
+# A distribution name (PEP 508), which is also a safe folder name.
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+# Modules a package of the new project must not shadow: the runtime and test dependencies.
+_TAKEN = frozenset(
+    {"conftest", "dagent_gen", "openai", "pydantic", "pydantic_core", "pytest", "temporalio"}
+    | {"tests", "typing_extensions"}
+)
+
+
+def template_path() -> Path:
+    """The copier template of new projects."""
+    return templates_dir() / "project"
+
+
+def default_package_name(project_name: str) -> str:
+    """The template's default: the project name lowercased, other characters as ``_``."""
+    return re.sub(r"[^a-z0-9_]", "_", project_name.lower())
+
+
+# -- where the new project installs dagent-gen from -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """How the new project's ``pyproject.toml`` names dagent-gen."""
+
+    requirement: str  # the entry of the dev dependency group
+    uv_source: str  # a TOML inline table for ``[tool.uv.sources]``, or "" for the index
+    origin: str  # for messages: where it came from
+
+    def data(self) -> dict[str, str]:
+        return {"dagent_gen_requirement": self.requirement, "dagent_gen_source": self.uv_source}
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def _path_source(path: Path, origin: str) -> Source:
+    if path.is_dir():
+        table = f"{{ path = {_toml_string(str(path))}, editable = true }}"
+    else:
+        table = f"{{ path = {_toml_string(str(path))} }}"
+    return Source("dagent-gen", table, origin)
+
+
+def _index_source(version: str | None) -> Source:
+    requirement = f"dagent-gen>={version}" if version else "dagent-gen"
+    return Source(requirement, "", "the package index")
+
+
+def _checkout() -> Path | None:
+    """The repository this module runs from, when it is not installed (a bare checkout)."""
+    root = Path(__file__).resolve().parents[2]
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and 'name = "dagent-gen"' in pyproject.read_text(encoding="utf-8"):
+        return root
+    return None
+
+
+def dagent_gen_source(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Source | None, list[Diagnostic]]:
+    """Where the new project installs dagent-gen from: where this dagent-gen was installed from.
+
+    * ``DAGENT_GEN_SOURCE`` set: a folder (a checkout: editable), a wheel or sdist file, or
+      ``index`` for the package index;
+    * installed from a local folder (``uv sync`` in a checkout, ``pip install -e``): that
+      folder, editable;
+    * installed from a wheel or sdist file: that file;
+    * installed from a git repository or an archive URL: the same;
+    * installed from the package index: ``dagent-gen>=VERSION``.
+    """
+    env = os.environ if environ is None else environ
+    override = env.get(SOURCE_ENV, "").strip()
+    if override:
+        return _override_source(override)
+    try:
+        dist = distribution("dagent-gen")
+    except PackageNotFoundError:
+        checkout = _checkout()
+        if checkout is not None:
+            return _path_source(checkout, f"the checkout {checkout}"), []
+        return _index_source(None), []
+    direct = dist.read_text("direct_url.json")
+    if not direct:
+        return _index_source(dist.version), []
+    try:
+        info: dict[str, Any] = json.loads(direct)
+        url = str(info["url"])
+    except (ValueError, KeyError, TypeError):
+        return _index_source(dist.version), []
+    parsed = urlparse(url)
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git":
+        table = (
+            f"{{ git = {_toml_string(url)}, rev = {_toml_string(str(vcs.get('commit_id', '')))} }}"
+        )
+        return Source("dagent-gen", table, f"the git repository {url}"), []
+    if parsed.scheme != "file":
+        return Source("dagent-gen", f"{{ url = {_toml_string(url)} }}", url), []
+    path = Path(url2pathname(unquote(parsed.path)))
+    if not path.exists():  # the wheel or folder is gone: fall back to the index
+        return _index_source(dist.version), [
+            warning(
+                "DG606",
+                f"dagent-gen was installed from {path}, which no longer exists; the new "
+                f"project gets dagent-gen>={dist.version} from the package index",
+                hint=f"set {SOURCE_ENV} to a dagent-gen checkout or wheel to use that instead",
+            )
+        ]
+    kind = "the folder" if path.is_dir() else "the file"
+    return _path_source(path, f"{kind} {path}"), []
+
+
+def _override_source(value: str) -> tuple[Source | None, list[Diagnostic]]:
+    if value == "index":
+        try:
+            version: str | None = distribution("dagent-gen").version
+        except PackageNotFoundError:
+            version = None
+        return _index_source(version), []
+    path = Path(value).expanduser().resolve()
+    archive = path.is_file() and path.name.endswith((".whl", ".tar.gz", ".zip"))
+    if path.is_dir() or archive:
+        return _path_source(path, f"{SOURCE_ENV}={value}"), []
+    return None, [
+        error(
+            "DG606",
+            f"{SOURCE_ENV}={value!r} is neither a dagent-gen folder nor a wheel or sdist file",
+            hint=f"point {SOURCE_ENV} at a dagent-gen checkout or a built wheel, set it to "
+            "'index' for the package index, or unset it",
+        )
+    ]
+
+
+# -- checking what was asked for --------------------------------------------------------------
+
+
+def check_project_name(name: str) -> list[Diagnostic]:
+    if _PROJECT_NAME.fullmatch(name):
+        return []
+    if "/" in name or os.sep in name:
+        return [
+            error(
+                "DG603",
+                f"{name!r} is a path; the project name is one folder name",
+                Location(name),
+                "run `dagent-gen new NAME` in the folder to create it in, or pass --parent DIR",
+            )
+        ]
+    return [
+        error(
+            "DG603",
+            f"{name!r} is not a valid project name",
+            Location(name),
+            "use letters, digits, '.', '_' and '-', starting and ending with a letter or "
+            "digit, e.g. my-agent",
+        )
+    ]
+
+
+def check_package_name(package: str, where: str = "package_name") -> list[Diagnostic]:
+    suggestion = default_package_name(package)
+    if suggestion[:1].isdigit():
+        suggestion = f"agent_{suggestion}"
+    if keyword.iskeyword(suggestion) or suggestion in _TAKEN | sys.stdlib_module_names:
+        suggestion = f"{suggestion}_agent"
+    hint = f"choose another with --data package_name=NAME, e.g. --data package_name={suggestion}"
+    if not (package.isascii() and package.isidentifier()):
+        message = f"{where} {package!r} is not a valid Python package name"
+        hint += " (letters, digits and '_', not starting with a digit)"
+    elif keyword.iskeyword(package):
+        message = f"{where} {package!r} is a Python keyword"
+    elif package in sys.stdlib_module_names:
+        message = f"{where} {package!r} would shadow the standard library module {package!r}"
+    elif package in _TAKEN:
+        message = f"{where} {package!r} would shadow the module {package!r} the project uses"
+    else:
+        return []
+    return [error("DG602", message, Location(where), hint)]
+
+
+def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
+    """Problems with the answers (given with --data, defaulted, or typed at a prompt)."""
+    problems: list[Diagnostic] = []
+    if "package_name" in answers:
+        problems += check_package_name(str(answers["package_name"]))
+    if "format" in answers and answers["format"] not in FORMATS:
+        problems.append(
+            error(
+                "DG605",
+                f"format {answers['format']!r} is not one of {', '.join(FORMATS)}",
+                Location("format"),
+                "--format toml writes dagent.toml, --format python writes dagent.py",
+            )
+        )
+    if "model" in answers:
+        model = str(answers["model"])
+        provider, _, name = model.partition(":")
+        if provider not in PROVIDERS or not name or any(c.isspace() for c in model):
+            problems.append(
+                error(
+                    "DG605",
+                    f"model {model!r} is not provider:model with a supported provider "
+                    f"({', '.join(PROVIDERS)})",
+                    Location("model"),
+                    "e.g. --data model=openai:gpt-4o-mini; for an OpenAI-compatible server "
+                    "use openai:MODEL and set OPENAI_BASE_URL",
+                )
+            )
+    if "description" in answers and not str(answers["description"]).isprintable():
+        problems.append(
+            error(
+                "DG605",
+                "the description must be one line of printable text",
+                Location("description"),
+            )
+        )
+    return problems
+
+
+def parse_data(items: list[str]) -> tuple[dict[str, str], list[Diagnostic]]:
+    """``--data key=value`` options as a dict; unknown keys and missing ``=`` are errors."""
+    data: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for item in items:
+        key, equals, value = item.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            problems.append(
+                error(
+                    "DG605",
+                    f"--data {item!r} is not key=value",
+                    hint="e.g. --data model=openai:gpt-4o",
+                )
+            )
+        elif key not in QUESTIONS:
+            hint = f"the keys are {', '.join(QUESTIONS)}"
+            if key == "project_name":
+                hint = "the project name is the NAME argument"
+            elif key.startswith("dagent_gen"):
+                hint = f"set {SOURCE_ENV} to choose where the project gets dagent-gen"
+            problems.append(error("DG605", f"--data {key}: no such question", hint=hint))
+        else:
+            data[key] = value
+    return data, problems
+
+
+def _check_request(
+    name: str, parent: Path, dest: Path, definition_format: str | None, data: Mapping[str, str]
+) -> tuple[dict[str, str], list[Diagnostic]]:
+    problems = check_project_name(name)
+    answers = dict(data)
+    if definition_format is not None:
+        if "format" in data and data["format"] != definition_format:
+            problems.append(
+                error(
+                    "DG605",
+                    f"--format {definition_format} and --data format={data['format']} disagree",
+                    hint="give the format once",
+                )
+            )
+        answers["format"] = definition_format
+    problems += check_answers(answers)
+    if not parent.is_dir():
+        problems.append(
+            error(
+                "DG604",
+                f"the folder {parent} does not exist",
+                Location(str(parent)),
+                "create it first, or pass an existing folder with --parent",
+            )
+        )
+    elif not problems and (dest.exists() or dest.is_symlink()):
+        problems.append(
+            error(
+                "DG601",
+                f"{dest} already exists",
+                Location(str(dest)),
+                "choose another name, or remove the folder first; `new` never writes into an "
+                "existing folder",
+            )
+        )
+    return answers, problems
+
+
+# -- creating the project ---------------------------------------------------------------------
+
+
+def new_project(
+    name: str,
+    *,
+    parent: Path,
+    format: str | None,
+    defaults: bool,
+    data: dict[str, str],
+) -> tuple[Path | None, list[Diagnostic]]:
+    """Create the project ``parent/name`` and run its first build.
+
+    Returns the project folder and any warnings, or ``None`` and the errors; on error nothing
+    is left behind. Without ``defaults`` and with a terminal on stdin, copier asks the questions
+    ``data`` and ``format`` do not answer; otherwise the defaults are taken.
+    """
+    parent = parent.absolute()
+    dest = parent / name
+    answers, problems = _check_request(name, parent, dest, format, data)
+    if problems:
+        return None, problems
+    source, problems = dagent_gen_source()
+    if source is None:
+        return None, problems
+    interactive = not defaults and sys.stdin is not None and sys.stdin.isatty()
+    if not interactive and "package_name" not in answers:
+        problems += check_package_name(default_package_name(name), "the default package name")
+        if has_errors(problems):
+            return None, problems
+    found: list[Diagnostic] = []
+    try:
+        final = _copy(dest, {"project_name": name, **answers, **source.data()}, interactive)
+        found = check_answers(final)
+        if not has_errors(found):
+            found += _first_build(dest)
+    except (Exception, KeyboardInterrupt) as err:
+        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else str(err) or repr(err)
+        found.append(error("DG607", f"creating the project failed: {reason}", Location(str(dest))))
+    except BaseException:
+        _remove(dest)
+        raise
+    if has_errors(found):
+        _remove(dest)
+        left = "nothing was left behind" if not dest.exists() else f"could not remove {dest}"
+        found.append(error("DG607", f"{name} was not created; {left}", Location(str(dest))))
+        return None, problems + found
+    return dest, problems + found
+
+
+def _copy(dest: Path, data: dict[str, str], interactive: bool) -> dict[str, Any]:
+    import copier  # imported here: only `new` needs it
+
+    worker = copier.run_copy(
+        str(template_path()),
+        str(dest),
+        data=data,
+        defaults=not interactive,
+        unsafe=False,
+        quiet=True,
+    )
+    combined = worker.answers.combined
+    return {key: combined[key] for key in ("project_name", *QUESTIONS) if key in combined}
+
+
+def _first_build(dest: Path) -> list[Diagnostic]:
+    from dagent_gen.builder import apply, prepare
+
+    with _no_bytecode():
+        prepared = prepare(dest)
+        if prepared.ok:
+            apply(prepared)
+    return [_relative(problem, dest) for problem in prepared.problems]
+
+
+@contextlib.contextmanager
+def _no_bytecode() -> Iterator[None]:
+    """Importing the new tools module must not leave ``__pycache__`` in the fresh project."""
+    before = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = before
+
+
+def _relative(problem: Diagnostic, dest: Path) -> Diagnostic:
+    """Build problems point into the new folder, which a failed ``new`` removes."""
+    if problem.location is None:
+        return problem
+    with contextlib.suppress(ValueError):
+        relative = Path(problem.location.file).relative_to(dest)
+        location = Location(str(relative), problem.location.line, problem.location.column)
+        return Diagnostic(problem.code, problem.message, location, problem.hint, problem.severity)
+    return problem
+
+
+def _remove(dest: Path) -> None:
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink(missing_ok=True)
+    elif dest.exists():
+        shutil.rmtree(dest, ignore_errors=True)
