@@ -5,7 +5,8 @@ For each generated file, by ownership:
 - managed: written when unchanged since the last build; a hand edit stops the build (DG504)
   unless ``force``.
 - merged: 3-way merge of the last generated text (base), the file on disk (yours) and the new
-  output (theirs). A clean merge must still parse; conflicts follow ``conflict_mode``.
+  output (theirs). A clean merge must still parse (if it does not, the whole file is one
+  conflict); conflicts follow ``conflict_mode``.
 - ejected: never touched.
 
 Files the last build produced but this one does not are deleted when unmodified, kept with a
@@ -29,6 +30,7 @@ from dagent_gen.merge import (
     parse_error,
     resolve,
 )
+from dagent_gen.merge.three_way import BASE_MARKER, OURS_MARKER, SEPARATOR_MARKER, THEIRS_MARKER
 from dagent_gen.render import GeneratedFile, Ownership
 from dagent_gen.state import Lock, LockedFile, read_base, sha256
 
@@ -172,14 +174,26 @@ def _plan_merged(
         if problem is None:
             _add_update(plan, file, disk, result.text, "merged your edits")
             return
+        # Each side parses, their line-wise merge does not: no hunk is to blame, so the whole
+        # file is the conflict, and --conflict decides for the whole file.
+        if mode is ConflictMode.INLINE:
+            text = _whole_file_conflict(disk, base or "", file.content)
+            _add_update(plan, file, disk, text, "the merge did not parse: whole file marked")
+            return
+        if mode is not ConflictMode.FAIL:
+            text = disk if mode is ConflictMode.OURS else file.content
+            side = "yours" if mode is ConflictMode.OURS else "the generator's"
+            _add_update(plan, file, disk, text, f"the merge did not parse: kept {side}")
+            return
         plan.problems.append(
             error(
                 "DG505",
                 f"{file.path}: merging your edits with the new output gives invalid Python "
                 f"({problem.message})",
                 Location(file.path, problem.location.line if problem.location else 0),
-                "rebuild with --conflict inline and fix the result by hand, or with "
-                "--conflict ours / theirs",
+                "rebuild with --conflict inline (the whole file is marked: yours, last "
+                "generated, new) and fix it by hand, or with --conflict ours (keep your file) "
+                "/ theirs (take the new output)",
             )
         )
         plan.files.append(FilePlan(file.path, "merged", Action.KEEP, before=disk, note="conflict"))
@@ -212,6 +226,20 @@ def _plan_merged(
     text = resolve(base or "", disk, file.content, prefer)
     side = "yours" if prefer == "ours" else "the generator's"
     _add_update(plan, file, disk, text, f"conflicts resolved with {side}")
+
+
+def _whole_file_conflict(ours: str, base: str, theirs: str) -> str:
+    """One diff3 block spanning the whole file, labelled like ``merge3``'s blocks."""
+
+    def section(text: str) -> str:
+        return text if not text or text.endswith("\n") else text + "\n"
+
+    return (
+        f"{OURS_MARKER} yours (on disk)\n{section(ours)}"
+        f"{BASE_MARKER} last generated\n{section(base)}"
+        f"{SEPARATOR_MARKER}\n{section(theirs)}"
+        f"{THEIRS_MARKER} newly generated\n"
+    )
 
 
 def _add_update(plan: Plan, file: GeneratedFile, disk: str, text: str, note: str) -> None:

@@ -184,16 +184,14 @@ def check_project_name(name: str) -> list[Diagnostic]:
             error(
                 "DG603",
                 f"{name!r} is a path; the project name is one folder name",
-                Location(name),
-                "run `dagent-gen new NAME` in the folder to create it in, or pass --parent DIR",
+                hint="run `dagent-gen new NAME` in the folder to create it in, or pass --parent DIR",
             )
         ]
     return [
         error(
             "DG603",
             f"{name!r} is not a valid project name",
-            Location(name),
-            "use letters, digits, '.', '_' and '-', starting and ending with a letter or "
+            hint="use letters, digits, '.', '_' and '-', starting and ending with a letter or "
             "digit, e.g. my-agent",
         )
     ]
@@ -217,7 +215,7 @@ def check_package_name(package: str, where: str = "package_name") -> list[Diagno
         message = f"{where} {package!r} would shadow the module {package!r} the project uses"
     else:
         return []
-    return [error("DG602", message, Location(where), hint)]
+    return [error("DG602", message, hint=hint)]
 
 
 def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
@@ -230,8 +228,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
             error(
                 "DG605",
                 f"format {answers['format']!r} is not one of {', '.join(FORMATS)}",
-                Location("format"),
-                "--format toml writes dagent.toml, --format python writes dagent.py",
+                hint="--format toml writes dagent.toml, --format python writes dagent.py",
             )
         )
     if "model" in answers:
@@ -243,8 +240,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
                     "DG605",
                     f"model {model!r} is not provider:model with a supported provider "
                     f"({', '.join(PROVIDERS)})",
-                    Location("model"),
-                    "e.g. --data model=openai:gpt-4o-mini; for an OpenAI-compatible server "
+                    hint="e.g. --data model=openai:gpt-4o-mini; for an OpenAI-compatible server "
                     "use openai:MODEL and set OPENAI_BASE_URL",
                 )
             )
@@ -253,7 +249,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
             error(
                 "DG605",
                 "the description must be one line of printable text",
-                Location("description"),
+                hint="e.g. --data description='Answers questions about our docs'",
             )
         )
     return problems
@@ -355,21 +351,25 @@ def new_project(
         if has_errors(problems):
             return None, problems
     found: list[Diagnostic] = []
+    reason = ""
     try:
         final = _copy(dest, {"project_name": name, **answers, **source.data()}, interactive)
         found = check_answers(final)
         if not has_errors(found):
             found += _first_build(dest)
-    except (Exception, KeyboardInterrupt) as err:
-        reason = "interrupted" if isinstance(err, KeyboardInterrupt) else str(err) or repr(err)
-        found.append(error("DG607", f"creating the project failed: {reason}", Location(str(dest))))
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    except Exception as err:  # copier's errors, or a bug: reported, never half a project
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
     except BaseException:
         _remove(dest)
         raise
-    if has_errors(found):
+    found = [_relative(problem, dest) for problem in found]
+    if reason or has_errors(found):
         _remove(dest)
         left = "nothing was left behind" if not dest.exists() else f"could not remove {dest}"
-        found.append(error("DG607", f"{name} was not created; {left}", Location(str(dest))))
+        why = f" ({reason})" if reason else ""
+        found.append(error("DG607", f"{name} was not created{why}; {left}", Location(str(dest))))
         return None, problems + found
     return dest, problems + found
 
@@ -396,7 +396,7 @@ def _first_build(dest: Path) -> list[Diagnostic]:
         prepared = prepare(dest)
         if prepared.ok:
             apply(prepared)
-    return [_relative(problem, dest) for problem in prepared.problems]
+    return prepared.problems
 
 
 @contextlib.contextmanager

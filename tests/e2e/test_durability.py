@@ -100,11 +100,13 @@ def test_run_survives_worker_crash_during_model_call(
             task_queue=first.task_queue,
             result_type=dict,
         )
-        assert await asyncio.to_thread(arrived.wait, 60), "the second model call never came"
-        first.kill()  # SIGKILL mid-activity: no graceful shutdown, no heartbeat any more
-        killed = time.monotonic()
-        await asyncio.to_thread(start_worker, project, first.task_queue)
-        release.set()
+        try:
+            assert await asyncio.to_thread(arrived.wait, 60), "the second model call never came"
+            first.kill()  # SIGKILL mid-activity: no graceful shutdown, no heartbeat any more
+            killed = time.monotonic()
+            await asyncio.to_thread(start_worker, project, first.task_queue)
+        finally:
+            release.set()  # the stalled reply goes to a dead connection
         output = await asyncio.wait_for(handle.result(), timeout=120)
         timings["kill to result"] = time.monotonic() - killed
         return output, await fetch_history(client, workflow_id)

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from dagent_gen.reconcile import Action, ConflictMode, plan_build
+from dagent_gen.reconcile import Action, ConflictMode, Plan, plan_build
 from dagent_gen.render import GeneratedFile, Ownership
 from dagent_gen.state import Lock, LockedFile, base_path, sha256
 from tests.scenarios.helpers import (
@@ -93,8 +93,12 @@ def test_one_sided_and_identical_changes(project: Project) -> None:
     assert project.path(HELPER).read_bytes() == helper_bytes
     assert project.path(BOSS).read_bytes() == boss_bytes  # merged text == what is on disk
     assert project.read(BOSS).count("MAX_STEPS = 12") == 1
-    # Only the build state moved: the new pristine base of boss.py and the lock.
-    assert project.changed() == {base_of(BOSS), LOCK}
+    # Besides managed files that show max_steps, only the build state moved: the new pristine
+    # base of boss.py and the lock.
+    changed = project.changed()
+    assert {base_of(BOSS), LOCK} <= changed
+    ownership = json.loads(project.read(LOCK))["files"]
+    assert all(ownership[path]["ownership"] == "managed" for path in changed - {base_of(BOSS), LOCK})
     assert "MAX_STEPS = 12" in project.read(base_of(BOSS))
     assert "mine" not in project.read(base_of(BOSS))
     project.check()
@@ -158,7 +162,6 @@ GUARD = (
     "        if self._steps > MAX_STEPS:  # written by an older generator\n"
     '            self._stop_reason = "max_steps"\n'
 )
-LOOP_END = '                todo.status = "completed"\n'
 ANSWER_COMMENT = "\n        # 3. Answer, without tools.\n"
 USER_ELIF = '        elif not self._todos:\n            self._say("nothing was planned")\n'
 
@@ -168,8 +171,8 @@ def test_clean_merge_that_does_not_parse_is_a_conflict(project: Project) -> None
     ``if`` that the new output drops; the user hung an ``elif`` on it two lines further down.
     Line-wise the merge is clean; the result does not parse, so the build refuses."""
     fresh = project.read(BOSS)
-    assert fresh.count(LOOP_END + ANSWER_COMMENT) == 1
-    base = fresh.replace(LOOP_END + ANSWER_COMMENT, LOOP_END + GUARD + ANSWER_COMMENT)
+    assert fresh.count(ANSWER_COMMENT) == 1
+    base = fresh.replace(ANSWER_COMMENT, GUARD + ANSWER_COMMENT)  # right after the while loop
     disk = base.replace(ANSWER_COMMENT, ANSWER_COMMENT + USER_ELIF)
     ast.parse(base)
     ast.parse(disk)  # both sides are valid Python on their own
@@ -188,7 +191,14 @@ def test_clean_merge_that_does_not_parse_is_a_conflict(project: Project) -> None
         result.stderr
     )
     assert "nothing was written" in result.stderr
-    project.check(expect=5)
+    checked = project.check(expect=3)  # the next build would conflict: stale, not markers
+    assert f"conflict: {BOSS}" in checked.stderr
+
+    kept = project.build("--conflict", "ours")  # the whole file is the conflict: keep mine
+
+    assert f"updated {BOSS}" not in kept.stdout
+    assert project.read(BOSS) == disk
+    assert project.read(base_of(BOSS)) == fresh
 
 
 def test_plan_build_treats_an_unparsable_clean_merge_as_a_conflict(tmp_path: Path) -> None:
@@ -204,16 +214,29 @@ def test_plan_build_treats_an_unparsable_clean_merge_as_a_conflict(tmp_path: Pat
     (tmp_path / path).parent.mkdir(parents=True)
     (tmp_path / path).write_text(disk, encoding="utf-8")
 
-    def plan(mode: ConflictMode):
+    def plan(mode: ConflictMode) -> Plan:
         old = Lock(generator="t", definition="dagent.toml", definition_sha256="0")
         old.files[path] = LockedFile(ownership="merged", sha256=sha256(base))
         new = Lock(generator="t", definition="dagent.toml", definition_sha256="1")
         file = GeneratedFile(path, fresh, Ownership.MERGED)
         return plan_build(tmp_path, [file], old, new, conflict_mode=mode)
 
-    result = plan(ConflictMode.FAIL)
-    [item] = result.files
+    failed = plan(ConflictMode.FAIL)
+    [item] = failed.files
     assert item.action is Action.KEEP and item.note == "conflict"
-    assert [p.code for p in result.problems] == ["DG505"]
-    assert "invalid Python" in result.problems[0].message
-    assert result.changes() == []
+    assert [p.code for p in failed.problems] == ["DG505"]
+    assert "invalid Python" in failed.problems[0].message
+    assert "--conflict inline" in (failed.problems[0].hint or "")
+    assert failed.changes() == []
+
+    # The other modes settle the whole file, as the hint says.
+    [inline] = plan(ConflictMode.INLINE).files
+    assert inline.action is Action.UPDATE
+    assert inline.content == (
+        f"<<<<<<< yours (on disk)\n{disk}||||||| last generated\n{base}=======\n{fresh}"
+        ">>>>>>> newly generated\n"
+    )
+    ours = plan(ConflictMode.OURS)
+    assert [f.action for f in ours.files] == [Action.UNCHANGED] and not ours.problems
+    [theirs] = plan(ConflictMode.THEIRS).files
+    assert theirs.action is Action.UPDATE and theirs.content == fresh

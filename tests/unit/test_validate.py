@@ -307,6 +307,11 @@ def test_sub_agent_named_like_the_planner_tool(tmp_path: Path) -> None:
         ({"a": ["b"], "b": ["c"], "c": ["a"]}, [("a -> b -> c -> a", "c")]),
         ({"a": ["b"], "b": ["a", "b"]}, [("a -> b -> a", "b"), ("b -> b", "b")]),
         ({"a": ["b", "c"], "b": ["c"], "c": []}, []),  # a diamond is fine
+        (
+            {"a": ["b"], "b": ["a"], "c": ["d"], "d": ["c"]},
+            [("a -> b -> a", "b"), ("c -> d -> c", "d")],
+        ),
+        ({"a": ["b", "c"], "b": ["c"], "c": ["a"]}, [("a -> c -> a", "c")]),  # the shortest
     ],
 )
 def test_sub_agent_cycles(
@@ -374,5 +379,5 @@ def test_cycle_check_is_fast_with_many_paths(tmp_path: Path) -> None:
     definition, found = run(tmp_path, text)
     assert found == [] and definition is not None
     cyclic = text + f'[agents.z]\nplanning = false\nsubagents = ["{names[0]}"]\n'
-    cyclic = cyclic.replace('subagents = []\n', 'subagents = ["z"]\n')
+    cyclic = cyclic.replace("subagents = []\n", 'subagents = ["z"]\n')
     assert [d.code for d in run(tmp_path, cyclic)[1]] == ["DG205"]

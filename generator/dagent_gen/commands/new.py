@@ -24,6 +24,7 @@ def new(
         typer.Argument(
             help="The project folder to create; its name is the project name and, by default, "
             "gives the package name.",
+            metavar="NAME",
             show_default=False,
         ),
     ],
@@ -56,8 +57,7 @@ def new(
 ) -> None:
     """Create a new agent project: definition, tools, tests, CI; built once and ready to test.
 
-    Asks for the package name, description, model and definition format (without a terminal,
-    or with --defaults, takes the defaults). Nothing is left behind when anything fails.
+    Without a terminal, or with --defaults, takes the defaults. A failure leaves nothing behind.
     """
     from dagent_gen.scaffold import new_project
 

@@ -92,8 +92,8 @@ class ResearcherWorkflow:
                 TODO_PROMPT.format(number=number, total=len(self._todos), content=todo.content)
             )
             await self._work()
-            if todo.status == "in_progress":
-                todo.status = "completed"
+            if todo.status == "in_progress" and self._stop_reason == "done":
+                todo.status = "completed"  # not when the step budget cut the todo short
 
         # 3. Answer, without tools.
         if self._stop_reason == "done":
@@ -156,7 +156,6 @@ class ResearcherWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=RetryPolicy(maximum_attempts=4),
-                        summary="web_search",
                     )
                 case "summarize":
                     return await workflow.execute_activity(
@@ -164,7 +163,6 @@ class ResearcherWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=10),
                         retry_policy=RetryPolicy(maximum_attempts=2),
-                        summary="summarize",
                     )
                 case "writer":
                     return await self._delegate("writer", WriterWorkflow.run, arguments)

@@ -113,7 +113,6 @@ class CalculatorWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=1),
-                        summary="convert_units",
                     )
                 case _:
                     return f"Error: there is no tool named {call.name!r}. Available: convert_units."

@@ -113,7 +113,6 @@ class FactCheckerWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=60),
                         retry_policy=RetryPolicy(maximum_attempts=4),
-                        summary="lookup_fact",
                     )
                 case _:
                     return f"Error: there is no tool named {call.name!r}. Available: lookup_fact."
