@@ -29,9 +29,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, respond
+from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, respond, text, tool_calls
 from dagent_gen.testing import call as tool_call_of
-from dagent_gen.testing import text, tool_calls
 from dagent_gen.testing.temporal_server import find_temporal_cli
 
 HERE = Path(__file__).resolve().parent
@@ -83,7 +82,9 @@ def history_bytes(address: str, workflow_id: str) -> int:
     return len(json.dumps(json.loads(shown.stdout), separators=(",", ":")))
 
 
-async def run_generated(client: Client, address: str, steps: int, workdir: Path) -> tuple[float, int]:
+async def run_generated(
+    client: Client, address: str, steps: int, workdir: Path
+) -> tuple[float, int]:
     project = workdir / f"gen{steps}"
     project.mkdir()
     (project / "dagent.toml").write_text(DEFINITION.format(max_steps=steps + 2))

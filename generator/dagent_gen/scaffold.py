@@ -34,15 +34,23 @@ from dagent_gen.validate import PROVIDERS
 FORMATS = ("toml", "python")
 QUESTIONS = ("package_name", "description", "model", "format")  # what --data may set
 SOURCE_ENV = "DAGENT_GEN_SOURCE"
-ANSWERS_FILE = ".copier-answers.yml"
 DEFINITION_FILES = {"toml": "dagent.toml", "python": "dagent.py"}
 
 # A distribution name (PEP 508), which is also a safe folder name.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # Modules a package of the new project must not shadow: the runtime and test dependencies.
 _TAKEN = frozenset(
-    {"conftest", "dagent_gen", "openai", "pydantic", "pydantic_core", "pytest", "temporalio"}
-    | {"tests", "typing_extensions"}
+    {
+        "conftest",
+        "dagent_gen",
+        "openai",
+        "pydantic",
+        "pydantic_core",
+        "pytest",
+        "temporalio",
+        "tests",
+        "typing_extensions",
+    }
 )
 
 
@@ -132,9 +140,9 @@ def dagent_gen_source(
     parsed = urlparse(url)
     vcs = info.get("vcs_info")
     if isinstance(vcs, dict) and vcs.get("vcs") == "git":
-        table = (
-            f"{{ git = {_toml_string(url)}, rev = {_toml_string(str(vcs.get('commit_id', '')))} }}"
-        )
+        commit = vcs.get("commit_id")
+        rev = f", rev = {_toml_string(str(commit))}" if commit else ""
+        table = f"{{ git = {_toml_string(url)}{rev} }}"
         return Source("dagent-gen", table, f"the git repository {url}"), []
     if parsed.scheme != "file":
         return Source("dagent-gen", f"{{ url = {_toml_string(url)} }}", url), []
@@ -286,6 +294,7 @@ def _check_request(
     name: str, parent: Path, dest: Path, definition_format: str | None, data: Mapping[str, str]
 ) -> tuple[dict[str, str], list[Diagnostic]]:
     problems = check_project_name(name)
+    valid_name = not problems
     answers = dict(data)
     if definition_format is not None:
         if "format" in data and data["format"] != definition_format:
@@ -307,7 +316,7 @@ def _check_request(
                 "create it first, or pass an existing folder with --parent",
             )
         )
-    elif not problems and (dest.exists() or dest.is_symlink()):
+    elif valid_name and (dest.exists() or dest.is_symlink()):
         problems.append(
             error(
                 "DG601",
@@ -364,9 +373,9 @@ def new_project(
     except BaseException:
         _remove(dest)
         raise
-    found = [_relative(problem, dest) for problem in found]
     if reason or has_errors(found):
         _remove(dest)
+        found = [_relative(problem, dest) for problem in found]
         left = "nothing was left behind" if not dest.exists() else f"could not remove {dest}"
         why = f" ({reason})" if reason else ""
         found.append(error("DG607", f"{name} was not created{why}; {left}", Location(str(dest))))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import math
 import re
 from typing import Any
 
@@ -34,7 +35,7 @@ def parse_duration(value: str | int | float) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if value > 0 else None
+        return float(value) if 0 < value < math.inf else None
     text = value.strip().replace(" ", "")
     if not text:
         return None
@@ -45,7 +46,7 @@ def parse_duration(value: str | int | float) -> float | None:
             return None
         total += float(match.group(1)) * _UNITS[match.group(2)]
         position = match.end()
-    if position != len(text) or total <= 0:
+    if position != len(text) or not 0 < total < math.inf:
         return None
     return total
 
@@ -185,6 +186,8 @@ def _type_hint(path: KeyPath, wanted: list[str], value: Any, python: bool) -> st
     if isinstance(value, str) and wanted == ["true or false"]:
         true, false = ("True", "False") if python else ("true", "false")
         return f"write {key}{equals}{true} or {key}{equals}{false}"
+    if wanted == ["a list"] and isinstance(value, str):
+        return f'write a list: {key}{equals}["{value}"]'
     if wanted == ["a string"] and not isinstance(value, dict | list | tuple) and not python:
         return "put the value in double quotes"
     if wanted == ["a table"] and path and path[0] in ("agents", "tools") and not python:
@@ -315,7 +318,10 @@ def _check_duration(add: Any, value: str | int | float, path: KeyPath) -> None:
     if parse_duration(value) is not None:
         return
     if isinstance(value, int | float) and not isinstance(value, bool):
-        problem = f"must be more than 0 seconds, not {value!r}"
+        finite = math.isfinite(value)
+        problem = (
+            f"must be {'more than 0' if finite else 'a finite number of'} seconds, not {value!r}"
+        )
     else:
         problem = f"is not a valid duration: {value!r}"
     add("DG207", f"{path[-1]} {problem}", path, _DURATION_HINT)

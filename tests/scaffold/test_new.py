@@ -303,6 +303,33 @@ def test_prompted_answers_are_checked_too(tmp_path: Path, monkeypatch: pytest.Mo
     assert list(tmp_path.iterdir()) == []
 
 
+class Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_prompts_and_ctrl_c_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[bool] = []
+
+    def prompt(dest: Path, data: dict[str, str], interactive: bool) -> dict[str, Any]:
+        calls.append(interactive)
+        dest.mkdir()  # copier creates the folder before it asks
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scaffold, "_copy", prompt)
+    monkeypatch.setattr(scaffold.sys, "stdin", Terminal())
+    # the default package name of "2fast" is invalid, but the prompt lets the user fix it
+    dest, problems = new_project("2fast", parent=tmp_path, format=None, defaults=False, data={})
+    assert calls == [True]
+    assert (dest, codes(problems)) == (None, ["DG607"])
+    assert problems[0].message == "2fast was not created (interrupted); nothing was left behind"
+    assert list(tmp_path.iterdir()) == []
+    new_project("agent", parent=tmp_path, format=None, defaults=True, data={})
+    assert calls == [True, False]  # --defaults: no prompts even on a terminal
+
+
 def test_parse_data() -> None:
     assert parse_data(["model=openai:gpt-4o", "description=a=b"]) == (
         {"model": "openai:gpt-4o", "description": "a=b"},
@@ -529,6 +556,7 @@ def test_new_project_passes_its_tests_with_dagent_gen_from_a_wheel(tmp_path: Pat
 
     dest = tmp_path / "from-wheel"
     assert "created from-wheel: dagent.py" in output
+    assert files_of(dest) == expected_files("from_wheel", "dagent.py")
     sources = tomllib.loads((dest / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
     assert sources == {"dagent-gen": {"path": str(wheel)}}
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())

@@ -27,7 +27,7 @@ from tests.scenarios.helpers import (
 def _byte_code_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """CLI runs share byte code compiled once per session (see ``helpers.CLI_ENV``)."""
     saved = dict(CLI_ENV)
-    CLI_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    CLI_ENV["PYTHONDONTWRITEBYTECODE"] = ""  # unset: write byte code, to the prefix
     CLI_ENV["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("pycache"))
     yield
     CLI_ENV.clear()

@@ -176,6 +176,7 @@ class Project:
     # --- the command line ---------------------------------------------------------------
     def cli(self, *args: str, expect: int | None = 0) -> Result:
         env = {**os.environ, **CLI_ENV, "NO_COLOR": "1"}
+        env = {key: value for key, value in env.items() if value}  # "" unsets
         done = subprocess.run(
             [sys.executable, "-m", "dagent_gen.cli", *args],
             cwd=self.root,

@@ -65,8 +65,9 @@ def test_renamed_agent_keeps_the_old_module_when_it_was_edited(project: Project)
 
     result = project.build()
 
-    assert f"warning[DG511]: {HELPER} is no longer generated, but you edited it, so it was kept" in (
-        result.stderr
+    assert (
+        f"warning[DG511]: {HELPER} is no longer generated, but you edited it, so it was kept"
+        in (result.stderr)
     )
     assert project.path(HELPER).read_bytes() == edited
     assert f" D {base_of(HELPER)}" in project.status()

@@ -98,7 +98,9 @@ def test_one_sided_and_identical_changes(project: Project) -> None:
     changed = project.changed()
     assert {base_of(BOSS), LOCK} <= changed
     ownership = json.loads(project.read(LOCK))["files"]
-    assert all(ownership[path]["ownership"] == "managed" for path in changed - {base_of(BOSS), LOCK})
+    assert all(
+        ownership[path]["ownership"] == "managed" for path in changed - {base_of(BOSS), LOCK}
+    )
     assert "MAX_STEPS = 12" in project.read(base_of(BOSS))
     assert "mine" not in project.read(base_of(BOSS))
     project.check()

@@ -16,12 +16,11 @@ from dagent_gen.testing import (
     ScriptedModelServer,
     call,
     http_error,
-    offline_reply,
     respond,
     text,
     tool_calls,
 )
-from dagent_gen.testing.model_server import TextReply, ToolCallsReply
+from dagent_gen.testing.model_server import TextReply
 
 TOOLS: list[Any] = [
     {
@@ -404,69 +403,3 @@ def test_stop_is_idempotent_and_releases_port() -> None:
     server.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/models", timeout=2)
-
-
-# -- offline_reply ----------------------------------------------------------------------
-
-TODO_TOOL: Any = {
-    "type": "function",
-    "function": {"name": "write_todos", "parameters": {"type": "object"}},
-}
-
-
-def offline_request(**extra: Any) -> dict[str, Any]:
-    return {
-        "model": "m",
-        "messages": msgs({"role": "user", "content": "Research " + "very " * 30 + "deeply"}),
-        **extra,
-    }
-
-
-def test_offline_reply_forced_write_todos() -> None:
-    reply = offline_reply(
-        offline_request(
-            tools=[TODO_TOOL, *TOOLS],
-            tool_choice={"type": "function", "function": {"name": "write_todos"}},
-        )
-    )
-    assert isinstance(reply, ToolCallsReply)
-    assert reply.calls[0].name == "write_todos"
-    todos = json.loads(reply.calls[0].arguments)["todos"]
-    assert len(todos) == 1 and len(todos[0]) == 80 and todos[0].startswith("Research very")
-
-
-def test_offline_reply_forced_other_function() -> None:
-    reply = offline_reply(
-        offline_request(
-            tools=TOOLS, tool_choice={"type": "function", "function": {"name": "search"}}
-        )
-    )
-    assert isinstance(reply, ToolCallsReply)
-    assert (reply.calls[0].name, reply.calls[0].arguments) == ("search", "{}")
-
-
-@pytest.mark.parametrize("extra", [{}, {"tools": TOOLS}, {"tools": TOOLS, "tool_choice": "none"}])
-def test_offline_reply_text(extra: dict[str, Any]) -> None:
-    reply = offline_reply(offline_request(**extra))
-    assert isinstance(reply, TextReply)
-    assert reply.content.startswith("Offline model: no OPENAI_API_KEY set. Task was: Research")
-
-
-def test_offline_reply_as_server_default() -> None:
-    with ScriptedModelServer(default=respond(offline_reply)) as server:
-        client = client_for(server)
-        forced = client.chat.completions.create(
-            model="m",
-            messages=msgs({"role": "user", "content": "Plan a trip"}),
-            tools=[TODO_TOOL],
-            tool_choice={"type": "function", "function": {"name": "write_todos"}},
-        )
-        tool_call = (forced.choices[0].message.tool_calls or [])[0]
-        assert tool_call.type == "function"
-        assert json.loads(tool_call.function.arguments) == {"todos": ["Plan a trip"]}
-        final = client.chat.completions.create(
-            model="m", messages=msgs({"role": "user", "content": "Plan a trip"})
-        )
-        assert final.choices[0].message.content is not None
-        assert "Plan a trip" in final.choices[0].message.content
-    assert server.violations == []

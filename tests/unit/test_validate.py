@@ -72,6 +72,9 @@ def only(tmp_path: Path, text: str) -> Diagnostic:
         (0, None),
         (-1, None),
         (True, None),
+        (float("inf"), None),
+        (float("nan"), None),
+        ("9" * 400 + "s", None),
     ],
 )
 def test_parse_duration(value: str | float, seconds: float | None) -> None:
@@ -237,6 +240,7 @@ def test_models(tmp_path: Path) -> None:
         ('model_timeout = "30 sec"', "model_timeout is not a valid duration: '30 sec'"),
         ("model_timeout = 0", "model_timeout must be more than 0 seconds, not 0"),
         ("model_timeout = -2.5", "model_timeout must be more than 0 seconds, not -2.5"),
+        ("model_timeout = inf", "model_timeout must be a finite number of seconds, not inf"),
         ("model_retries = -1", "model_retries must be 0 or more, not -1"),
         ("temperature = 3", "temperature must be between 0 and 2, not 3"),
         ("max_tokens = 0", "max_tokens must be 1 or more, not 0"),

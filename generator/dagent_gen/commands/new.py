@@ -10,7 +10,7 @@ import typer
 
 from dagent_gen.diagnostics import Diagnostic, has_errors
 from dagent_gen.exit_codes import ExitCode
-from dagent_gen.scaffold import DEFINITION_FILES, parse_data
+from dagent_gen.scaffold import DEFINITION_FILES, dagent_gen_source, new_project, parse_data
 
 
 class DefinitionFormat(StrEnum):
@@ -59,11 +59,10 @@ def new(
 
     Without a terminal, or with --defaults, takes the defaults. A failure leaves nothing behind.
     """
-    from dagent_gen.scaffold import new_project
-
     answers, problems = parse_data(data or [])
+    dest: Path | None = None
     folder = Path(name)
-    if not problems and len(folder.parts) > 1:  # `new some/where/my-agent`
+    if folder.name and folder.name != name:  # `new some/where/my-agent`
         parent, name = parent / folder.parent, folder.name
     if not problems:
         fmt = definition_format.value if definition_format else None
@@ -90,6 +89,9 @@ def _created(dest: Path) -> None:
     except ValueError:
         shown = dest
     typer.echo(f"created {shown}: {definition}, its tools, the generated package, tests and CI")
+    source, _ = dagent_gen_source()
+    if source is not None:
+        typer.echo(f"it installs dagent-gen from {source.origin} (see pyproject.toml)")
     typer.echo("next:")
     typer.echo(f"  cd {shown}")
     typer.echo("  uv sync")

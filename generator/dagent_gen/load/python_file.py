@@ -65,7 +65,16 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
             "keep one Project; a definition file describes one generated package",
         )
         return None, source, [problem]
-    return _to_data(projects[0], source)
+    try:
+        return _to_data(projects[0], source)
+    except Exception as err:  # a value of a type nobody expected, deep inside the Project
+        problem = error(
+            "DG202",
+            f"cannot read the Project: {type(err).__name__}: {err}",
+            projects[0].location,
+            "pass strings, numbers, lists, Agent and Tool objects as in the documentation",
+        )
+        return None, source, [problem]
 
 
 def _raised(path: Path, err: BaseException) -> Diagnostic:
@@ -107,8 +116,21 @@ def _to_data(
     explicit: set[str] = set()  # tools given as Tool(...), not as a bare function
     agents: dict[str, dict[str, Any]] = {}
 
+    def items(value: Any, what: str, location: Location) -> list[Any]:
+        """The elements of a list argument; a diagnostic (and nothing) for anything else."""
+        if isinstance(value, list | tuple):
+            return list(value)
+        diagnostics.append(
+            error("DG202", f"{what} must be a list, not {value!r}", location, f"write {what}=[...]")
+        )
+        return []
+
     def add_tool(item: Tool | Callable[..., Any], location: Location) -> str | None:
         tool = item if isinstance(item, Tool) else Tool(item, location=location)
+        if not isinstance(tool.name, str | None):
+            message = f"a tool name must be a string, not {tool.name!r}"
+            diagnostics.append(error("DG202", message, tool.location, 'e.g. name="search"'))
+            return None
         ref, problem = _function_ref(tool.function)
         if problem:
             diagnostics.append(error("DG104", problem, tool.location, _TOOL_HINT))
@@ -141,7 +163,6 @@ def _to_data(
         tools.setdefault(name, entry)
         if isinstance(item, Tool):
             explicit.add(name)
-        if isinstance(item, Tool):
             for key, (where, _) in calls.arguments(tool.location, Tool).items():
                 if key != "name":
                     source.add(("tools", name, key), where)
@@ -150,9 +171,11 @@ def _to_data(
         source.add(("tools", name), tool.location)
         return name
 
-    for index, item in enumerate(project.tools):
+    for index, item in enumerate(
+        items(project.tools, "tools", _at(project_args, "tools", project.location))
+    ):
         add_tool(item, _element(project_args, "tools", index, project.location))
-    for agent in project.agents:
+    for agent in items(project.agents, "agents", _at(project_args, "agents", project.location)):
         if not isinstance(agent, Agent):
             diagnostics.append(
                 error(
@@ -163,6 +186,10 @@ def _to_data(
                 )
             )
             continue
+        if not isinstance(agent.name, str):
+            message = f"an agent name must be a string, not {agent.name!r}"
+            diagnostics.append(error("DG202", message, agent.location, 'e.g. Agent("researcher")'))
+            continue
         source.add(("agents", agent.name), agent.location)
         agent_args = calls.arguments(agent.location, Agent)
         for key, (where, _) in agent_args.items():
@@ -170,16 +197,19 @@ def _to_data(
                 source.add(("agents", agent.name, key), where)
         entry = _agent_entry(agent)
         entry["tools"] = []
-        for index, item in enumerate(agent.tools):
+        for index, item in enumerate(
+            items(agent.tools, "tools", _at(agent_args, "tools", agent.location))
+        ):
             where = _element(agent_args, "tools", index, agent.location)
             source.add(("agents", agent.name, "tools", index), where)
             name = add_tool(item, where)
             if name:
                 entry["tools"].append(name)
-        entry["subagents"] = [
-            sub.name if isinstance(sub, Agent) else sub for sub in agent.subagents
-        ]
-        for index in range(len(agent.subagents)):
+        subagents = items(
+            agent.subagents, "subagents", _at(agent_args, "subagents", agent.location)
+        )
+        entry["subagents"] = [sub.name if isinstance(sub, Agent) else sub for sub in subagents]
+        for index in range(len(subagents)):
             where = _element(agent_args, "subagents", index, agent.location)
             source.add(("agents", agent.name, "subagents", index), where)
         if agent.name in agents:
@@ -202,9 +232,14 @@ def _to_data(
 _Arguments = dict[str, tuple[Location, list[Location]]]
 
 
+def _at(arguments: _Arguments, key: str, fallback: Location) -> Location:
+    """Where the argument ``key`` is written, else where the call is."""
+    return arguments[key][0] if key in arguments else fallback
+
+
 def _element(arguments: _Arguments, key: str, index: int, fallback: Location) -> Location:
-    elements = arguments.get(key, (fallback, []))[1]
-    return elements[index] if index < len(elements) else arguments.get(key, (fallback,))[0]
+    where, elements = arguments.get(key, (fallback, []))
+    return elements[index] if index < len(elements) else where
 
 
 class _CallSites:

@@ -15,11 +15,11 @@ from dagent_gen.testing.model_server import (
     ScriptedModelServer,
     call,
     http_error,
-    offline_reply,
     respond,
     text,
     tool_calls,
 )
+from dagent_gen.testing.offline_model import offline_reply
 from dagent_gen.testing.temporal_server import TemporalDevServer
 
 __all__ = [

@@ -38,7 +38,6 @@ __all__ = [
     "ToolCallsReply",
     "call",
     "http_error",
-    "offline_reply",
     "respond",
     "text",
     "tool_calls",
@@ -148,29 +147,6 @@ def _system_prompt(request: JsonObject) -> str:
         if isinstance(message, dict) and message.get("role") in ("system", "developer"):
             return _text_of(message.get("content"))
     return ""
-
-
-def offline_reply(request: JsonObject) -> Reply:
-    """A deterministic stand-in for a real model, for ``default=respond(offline_reply)``.
-
-    - ``tool_choice`` forces ``write_todos``: call it with ``{"todos": [<task[:80]>]}``,
-      where the task is the text of the first user message;
-    - ``tool_choice`` forces another function: call it with ``{}``;
-    - otherwise (including ``"required"``): a text reply that names the task. It never
-      calls unforced tools, so an agent loop driven by it always terminates.
-    """
-    task = ""
-    for message in request.get("messages") or []:
-        if isinstance(message, dict) and message.get("role") == "user":
-            task = _text_of(message.get("content")).strip()
-            break
-    choice = request.get("tool_choice")
-    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        name = str(choice["function"].get("name", ""))
-        if name == "write_todos":
-            return tool_calls(call(name, {"todos": [task[:80]]}))
-        return tool_calls(call(name, {}))
-    return text(f"Offline model: no OPENAI_API_KEY set. Task was: {task}")
 
 
 def _estimate_tokens(value: Any) -> int:
@@ -474,13 +450,16 @@ def _make_handler(server: ScriptedModelServer) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length > 0 else b""
             answer = server._handle(method, self.path, raw, self.headers.get("Authorization"))
             payload = json.dumps(answer.body).encode()
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in answer.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(answer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client went away (a killed worker, a timeout): nothing to answer
 
         def do_POST(self) -> None:
             self._serve("POST")

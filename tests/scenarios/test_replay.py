@@ -1,0 +1,56 @@
+"""Replay-safety warnings when a rebuild changes the commands a workflow issues (scenario 12)."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.scenarios.helpers import BOSS, Project, definition, with_tool
+
+PLAN_COMMENT = "        # 1. Plan: the model must answer with a write_todos call.\n"
+USER_ACTIVITY = (
+    "        await workflow.execute_activity(  # mine: warm the search index first\n"
+    "            search,\n"
+    '            {"query": input.task},\n'
+    "            start_to_close_timeout=timedelta(seconds=30),\n"
+    "        )\n"
+)
+
+
+def _dg520(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "warning[DG520]" in line]
+
+
+def test_command_sequence_changes_warn_with_the_patched_hint(project: Project) -> None:
+    """Scenario 12. The user's own extra activity in ``run`` is already on disk, so it is not
+    something the build changes: no warning for ``run``. The generator's new tool adds an
+    activity to ``_run_tool``: warned. Later, ``--conflict theirs`` drops the user's activity
+    from ``run``: warned, naming ``run``. Every warning points at ``workflow.patched``."""
+    project.insert_before(BOSS, PLAN_COMMENT, USER_ACTIVITY)
+    project.commit("my extra activity in run")
+    project.set_definition(with_tool(definition(), "boss", "echo"))
+
+    added = project.build()
+
+    warnings = _dg520(added.stderr)
+    assert warnings == [
+        f"{BOSS}:1: warning[DG520]: {BOSS}: BossWorkflow._run_tool: activity 'echo' added; "
+        "running executions may fail to replay"
+    ], added.stderr
+    assert "`workflow.patched(...)`" in added.stderr
+    assert USER_ACTIVITY in project.read(BOSS)
+    project.commit("built")
+
+    # The boss stops planning: the generator rewrites run(), where the user's activity is.
+    data = with_tool(definition(), "boss", "echo")
+    data["agents"]["boss"]["planning"] = False
+    project.set_definition(data)
+    project.build(expect=5)
+    dropped = project.build("--conflict", "theirs")
+
+    text = project.read(BOSS)
+    ast.parse(text)
+    assert USER_ACTIVITY not in text
+    run_warnings = [line for line in _dg520(dropped.stderr) if "BossWorkflow.run:" in line]
+    assert len(run_warnings) == 1, dropped.stderr
+    assert "activity 'search' removed" in run_warnings[0]
+    assert "workflow.patched" in dropped.stderr
