@@ -141,9 +141,9 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# Extra environment of every CLI run. The scenarios' fixtures point PYTHONPYCACHEPREFIX at a
-# session folder: byte code is then compiled once per session instead of once per run, and no
-# __pycache__ ever lands in a scenario project.
+# Extra environment of every CLI run ("" removes a variable). The scenarios' fixtures point
+# PYTHONPYCACHEPREFIX at a session folder: byte code is then compiled once per session instead
+# of once per run, and no __pycache__ ever lands in a scenario project.
 CLI_ENV: dict[str, str] = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 _GIT_ENV = {

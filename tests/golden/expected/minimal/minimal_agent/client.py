@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from typing import Any
@@ -59,4 +60,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+        status = 0
+    except SystemExit as done:
+        status = done.code if isinstance(done.code, int) else int(done.code is not None)
+    # Leave without interpreter shutdown: the Temporal client's native threads can crash it
+    # (temporalio/sdk-python#300), turning a finished run into a SIGABRT/SIGSEGV exit status.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -113,7 +113,6 @@ class HelperWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=4),
-                        summary="tally",
                     )
                 case _:
                     return f"Error: there is no tool named {call.name!r}. Available: tally."

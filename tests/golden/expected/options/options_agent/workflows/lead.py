@@ -92,8 +92,8 @@ class LeadWorkflow:
                 TODO_PROMPT.format(number=number, total=len(self._todos), content=todo.content)
             )
             await self._work()
-            if todo.status == "in_progress":
-                todo.status = "completed"
+            if todo.status == "in_progress" and self._stop_reason == "done":
+                todo.status = "completed"  # not when the step budget cut the todo short
 
         # 3. Answer, without tools.
         if self._stop_reason == "done":
@@ -156,7 +156,6 @@ class LeadWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=90),
                         retry_policy=RetryPolicy(maximum_attempts=1),
-                        summary="lookup",
                     )
                 case "tally":
                     return await workflow.execute_activity(
@@ -164,7 +163,6 @@ class LeadWorkflow:
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=4),
-                        summary="tally",
                     )
                 case "helper":
                     return await self._delegate("helper", HelperWorkflow.run, arguments)
