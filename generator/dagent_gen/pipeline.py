@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagent_gen.diagnostics import Diagnostic, has_errors
+from dagent_gen.diagnostics import Diagnostic, Location, has_errors
 from dagent_gen.format import format_files
 from dagent_gen.introspect import ToolSignature, introspect_tool
 from dagent_gen.load import find_definition, load_definition
@@ -50,7 +50,7 @@ def generate(path: Path) -> tuple[Generation | None, list[Diagnostic]]:
                 search_path=project_dir,
                 location=source.locate(("tools", name, "function")),
             )
-            problems.extend(found)
+            problems.extend(sorted(found, key=lambda d: d.location or Location("")))
             if signature is not None:
                 signatures[name] = signature
     if has_errors(problems):

@@ -704,7 +704,7 @@ def test_dg304_not_importable_by_qualname(tmp_path: Path, attr: str, problem: st
 # --- signature diagnostics -------------------------------------------------------------------
 
 
-def test_dg305_variadic_parameters_at_def_line(tmp_path: Path) -> None:
+def test_dg305_variadic_parameters_at_the_parameter(tmp_path: Path) -> None:
     path, diagnostics = describe_errors(
         tmp_path,
         """
@@ -722,8 +722,8 @@ def test_dg305_variadic_parameters_at_def_line(tmp_path: Path) -> None:
         """,
     )
     assert [(d.code, d.location) for d in diagnostics] == [
-        ("DG305", Location(str(path), 10, 1)),
-        ("DG305", Location(str(path), 10, 1)),
+        ("DG305", Location(str(path), 10, 11)),
+        ("DG305", Location(str(path), 10, 25)),
     ]
     assert "`*items`" in diagnostics[0].message
     assert "`**options`" in diagnostics[1].message
@@ -741,7 +741,7 @@ def test_dg305_positional_only(tmp_path: Path) -> None:
             pass
         """,
     )
-    assert [(d.code, d.location) for d in diagnostics] == [("DG305", Location(str(path), 4, 1))]
+    assert [(d.code, d.location) for d in diagnostics] == [("DG305", Location(str(path), 4, 16))]
     assert "`a` (positional-only)" in diagnostics[0].message
 
 

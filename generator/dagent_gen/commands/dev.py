@@ -24,7 +24,6 @@ from dagent_gen.builder import apply, prepare
 from dagent_gen.commands.services import offline_model_if_needed, temporal_answers
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.state import STATE_DIR
-from dagent_gen.testing import TemporalDevServer
 
 POLL_SECONDS = 1.0
 SKIPPED_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", STATE_DIR}
@@ -49,6 +48,8 @@ def dev_command(
         if temporal_answers(address):
             say(f"using the Temporal server at {address}")
         else:
+            from dagent_gen.testing import TemporalDevServer
+
             database = project_dir / STATE_DIR / "dev" / "temporal.db"
             database.parent.mkdir(parents=True, exist_ok=True)
             server = stack.enter_context(TemporalDevServer(ui=True, db_filename=str(database)))

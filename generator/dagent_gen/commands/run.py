@@ -15,21 +15,20 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.envconfig import ClientConfig
-from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
-from dagent_gen.commands.progress import follow
 from dagent_gen.commands.services import (
     DEFAULT_ADDRESS,
     offline_model_if_needed,
     temporal_for_run,
 )
 from dagent_gen.exit_codes import ExitCode
+
+if TYPE_CHECKING:  # temporalio is imported when an agent runs: keeps the CLI quick to start
+    from temporalio.client import Client
 
 
 def run_command(
@@ -86,6 +85,11 @@ async def _run(
     ui_url: str | None,
     say: Callable[[str], None],
 ) -> str | None:
+    from temporalio.client import WorkflowFailureError
+    from temporalio.worker import Worker
+
+    from dagent_gen.commands.progress import follow
+
     workflows, activities = _load_package(project_dir, package)
     client = await _connect(address)
     queue = f"{task_queue}-run-{uuid.uuid4().hex[:8]}"  # private: no other worker takes our tasks
@@ -127,6 +131,9 @@ async def _run(
 async def _connect(address: str) -> Client:
     """The environment's Temporal settings (namespace, TLS, API key) for a server that was
     already there; plain defaults for the embedded dev server."""
+    from temporalio.client import Client
+    from temporalio.envconfig import ClientConfig
+
     config = ClientConfig.load_client_connect_config()
     if config.get("target_host", DEFAULT_ADDRESS) != address:
         config = {}

@@ -10,8 +10,6 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, offline_reply, respond
-
 DEFAULT_ADDRESS = "localhost:7233"
 
 
@@ -21,6 +19,8 @@ def offline_model_if_needed(say: Callable[[str], None]) -> Iterator[None]:
     if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
         yield
         return
+    from dagent_gen.testing import ScriptedModelServer, offline_reply, respond
+
     server = ScriptedModelServer(default=respond(offline_reply)).start()
     saved = {key: os.environ.get(key) for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
     os.environ["OPENAI_API_KEY"] = "offline"
@@ -58,6 +58,8 @@ def temporal_for_run(say: Callable[[str], None]) -> Iterator[tuple[str, str | No
         yield address, ui
         return
     say(f"no Temporal server at {address}: starting an embedded dev server")
+    from dagent_gen.testing import TemporalDevServer
+
     server = TemporalDevServer(ui=True).start()
     say(f"embedded Temporal dev server at {server.address} (pid {server.pid})")
     try:

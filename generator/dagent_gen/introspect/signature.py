@@ -226,7 +226,7 @@ def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> lis
                 "DG305",
                 f"tool `{name}` has parameter {why.format(param.name)}; tools are called "
                 "with named JSON arguments only",
-                source.definition,
+                source.of(param.name),
                 hint=hint.format(param.name),
             )
         )
@@ -279,17 +279,25 @@ def _check_json_types(
                 warnings.simplefilter("ignore")
                 TypeAdapter(hints[param.name]).json_schema()
         except Exception as exc:
-            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
             found.append(
                 error(
                     "DG307",
                     f"parameter `{param.name}` has type `{format_annotation(hints[param.name])}`"
-                    f", which cannot be expressed as JSON schema ({reason})",
+                    f", which cannot be expressed as JSON schema ({_reason(exc)})",
                     source.of(param.name),
                     hint=f"{_JSON_FRIENDLY}, and build the object inside the tool",
                 )
             )
     return found
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of pydantic's message, without its advice for model authors (a tool
+    author cannot set ``arbitrary_types_allowed``: the model sees JSON either way)."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    for cut in (". Set `arbitrary_types_allowed", " Set `arbitrary_types_allowed", ". If you got"):
+        first = first.split(cut)[0]
+    return first.rstrip(". ")
 
 
 # --- schema ----------------------------------------------------------------------------------
