@@ -563,3 +563,21 @@ def test_new_project_passes_its_tests_with_dagent_gen_from_a_wheel(tmp_path: Pat
     assert "site-packages/dagent_gen/_templates/project" in answers["_src_path"]
     summary = sync_and_test(dest)
     assert re.fullmatch(r"7 passed in .*", summary), summary
+
+
+@pytest.mark.parametrize("definition_format", ["toml", "python"])
+def test_new_project_passes_its_own_ruff_configuration(
+    tmp_path: Path, definition_format: str
+) -> None:
+    """A new project is lint-clean and formatted under the ruff settings it ships with (its
+    pyproject keeps ruff's import style in step with the generated code)."""
+    root = create(tmp_path, format=definition_format)
+    for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *command],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
