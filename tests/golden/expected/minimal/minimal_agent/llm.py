@@ -77,20 +77,17 @@ async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: st
 
 
 def _client(spec: AgentSpec) -> openai.AsyncOpenAI:
-    key = (spec.base_url, spec.api_key_env)
-    if key not in _clients:
-        api_key = os.environ.get(spec.api_key_env)
-        if not api_key:
-            raise ApplicationError(
-                f"{spec.api_key_env} is not set in the worker's environment",
-                type="ModelConfigurationError",
-                non_retryable=True,
-            )
-        _clients[key] = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=spec.base_url or os.environ.get("OPENAI_BASE_URL") or None,
-            max_retries=0,
+    api_key = os.environ.get(spec.api_key_env)
+    if not api_key:
+        raise ApplicationError(
+            f"{spec.api_key_env} is not set in the worker's environment",
+            type="ModelConfigurationError",
+            non_retryable=True,
         )
+    base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    key = (base_url, api_key)  # the environment may change (a rotated key): new client then
+    if key not in _clients:
+        _clients[key] = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
     return _clients[key]
 
 
