@@ -228,6 +228,11 @@ class EventLog:
         self.events: list[HistoryEvent] = list(history.events)
         self._history = history
 
+    @property
+    def history(self) -> WorkflowHistory:
+        """The run's history as fetched, e.g. to replay it with ``temporalio.worker.Replayer``."""
+        return self._history
+
     @staticmethod
     def _type(name: str) -> int:
         return EventType.Value(f"EVENT_TYPE_{name}")

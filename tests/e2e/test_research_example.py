@@ -140,3 +140,30 @@ def test_planning_run_with_tools_and_writer_subagent(
     assert all(set(item) == {"agent", "message_count", "tool_choice"} for item in inputs)
     assert inputs[0]["tool_choice"] == "write_todos"
     assert inputs[-1]["tool_choice"] == "none"
+
+    # the generated workflows replay their own histories deterministically
+    replay_with_generated_code(project, [parent, child])
+
+
+def replay_with_generated_code(project: Project, histories: list[EventLog]) -> None:
+    """Replay recorded histories against the generated workflow classes (in this process)."""
+    import importlib
+    import sys
+
+    from temporalio.worker import Replayer
+
+    sys.path.insert(0, str(project.root))
+    try:
+        workflows = importlib.import_module(f"{project.package}.workflows").ALL_WORKFLOWS
+        replayer = Replayer(workflows=workflows)
+
+        async def replay() -> None:
+            for history in histories:
+                result = await replayer.replay_workflow(history.history)
+                assert result.replay_failure is None, result.replay_failure
+
+        asyncio.run(replay())
+    finally:
+        sys.path.remove(str(project.root))
+        for name in [n for n in sys.modules if n.split(".")[0] == project.package]:
+            del sys.modules[name]
