@@ -207,4 +207,4 @@ class PlannerWorkflow:
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
-        return self._messages[window.start : window.end]
+        return window.page(self._messages)

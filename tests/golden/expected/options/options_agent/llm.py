@@ -33,7 +33,6 @@ from options_agent.messages import ToolCall
 from options_agent.messages import Usage
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
-QUERY_PAGE = 200  # messages per query page, well below the 4 MB gRPC limit for usual messages
 CACHED_RUNS = 512  # conversations kept per worker process (least recently used are dropped)
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
@@ -137,16 +136,15 @@ async def _conversation(count: int) -> list[ChatMessage]:
         del cached[count:]
     if len(cached) < count:
         handle = activity.client().get_workflow_handle(info.workflow_id, run_id=key[1])
-        while len(cached) < count:
-            end = min(count, len(cached) + QUERY_PAGE)
+        while len(cached) < count:  # pages are cut by size (MessageWindow.max_chars)
             page = await handle.query(
                 "messages",
-                MessageWindow(start=len(cached), end=end),
+                MessageWindow(start=len(cached), end=count),
                 result_type=list[ChatMessage],
             )
             if not page:
                 raise ApplicationError(
-                    f"workflow returned no messages for [{len(cached)}, {end})",
+                    f"workflow returned no messages for [{len(cached)}, {count})",
                     type="ConversationUnavailable",
                 )
             cached.extend(page)

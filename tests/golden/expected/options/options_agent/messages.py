@@ -73,10 +73,23 @@ class ChatMessage:
 
 @dataclass
 class MessageWindow:
-    """Argument of the ``messages`` query: the slice ``[start, end)`` of the conversation."""
+    """Argument of the ``messages`` query: the slice ``[start, end)`` of the conversation,
+    cut short after ``max_chars`` characters of content (always at least one message), so a
+    page stays well below the 4 MB gRPC message limit."""
 
     start: int
     end: int
+    max_chars: int = 1_000_000
+
+    def page(self, messages: list[ChatMessage]) -> list[ChatMessage]:
+        selected: list[ChatMessage] = []
+        size = 0
+        for message in messages[self.start : self.end]:
+            size += len(message.content or "") + sum(len(c.arguments) for c in message.tool_calls)
+            if selected and size > self.max_chars:
+                break
+            selected.append(message)
+        return selected
 
 
 @dataclass
