@@ -71,6 +71,7 @@ class Tool:
     timeout: str | int | float = "60s"
     retries: int = 3
     max_output_chars: int = 20_000
+    non_retryable_errors: Sequence[str] = ()
     location: Location = field(default_factory=_caller, repr=False, compare=False)
 
     @property

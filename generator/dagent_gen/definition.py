@@ -56,6 +56,7 @@ class ToolSection(_Strict):
     timeout: str | int | float = "60s"
     retries: int = 3
     max_output_chars: int = 20_000
+    non_retryable_errors: list[str] = Field(default_factory=list)
 
 
 class Definition(_Strict):

@@ -58,6 +58,7 @@ class ToolModel:
     timeout: float
     retries: int
     max_output_chars: int
+    non_retryable_errors: tuple[str, ...] = ()
 
     impl_name = "tool_function"
 
@@ -219,6 +220,7 @@ def build_model(
             timeout=parse_duration(section.timeout) or 60.0,
             retries=section.retries,
             max_output_chars=section.max_output_chars,
+            non_retryable_errors=tuple(section.non_retryable_errors),
         )
     agents: list[AgentModel] = []
     for name, agent_section in definition.agents.items():

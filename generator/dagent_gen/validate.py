@@ -298,6 +298,14 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
                 (*path, "retries"),
                 "0 runs the tool once; 3 allows three retries after a failure",
             )
+        for index, kind in enumerate(tool.non_retryable_errors):
+            if not kind.isidentifier():
+                add(
+                    "DG202",
+                    f"non_retryable_errors holds exception class names, not {kind!r}",
+                    (*path, "non_retryable_errors", index),
+                    'e.g. non_retryable_errors = ["KeyError", "ValueError"]',
+                )
         if tool.max_output_chars < 100:
             add(
                 "DG202",

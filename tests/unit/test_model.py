@@ -215,3 +215,37 @@ def test_model_is_frozen() -> None:
     built = model(project(main={}))
     with pytest.raises(AttributeError):
         built.package = "other"  # type: ignore[misc]
+
+
+def test_non_retryable_errors_from_both_definition_forms(tmp_path: Any) -> None:
+    """TOML and dagent.py give the tool the same non-retryable exception types."""
+    from dagent_gen.pipeline import generate
+
+    (tmp_path / "nr_tools_mod.py").write_text(
+        'def look(key: str) -> str:\n    """Look."""\n    return key\n', encoding="utf-8"
+    )
+    toml_dir = tmp_path / "toml"
+    toml_dir.mkdir()
+    (toml_dir / "nr_tools_mod.py").write_text((tmp_path / "nr_tools_mod.py").read_text())
+    (toml_dir / "dagent.toml").write_text(
+        '[project]\npackage = "nr"\n[agents.a]\ntools = ["look"]\n'
+        '[tools.look]\nfunction = "nr_tools_mod:look"\nnon_retryable_errors = ["KeyError"]\n',
+        encoding="utf-8",
+    )
+    py_dir = tmp_path / "py"
+    py_dir.mkdir()
+    (py_dir / "nr_tools_mod.py").write_text((tmp_path / "nr_tools_mod.py").read_text())
+    (py_dir / "dagent.py").write_text(
+        "from dagent_gen import Agent, Project, Tool\nfrom nr_tools_mod import look\n"
+        'project = Project(package="nr", agents=[Agent("a", tools=[Tool(look, '
+        'non_retryable_errors=["KeyError"])])])\n',
+        encoding="utf-8",
+    )
+    for folder in (toml_dir, py_dir):
+        generation, problems = generate(folder)
+        assert generation is not None, [p.render() for p in problems]
+        assert generation.model.tools[0].non_retryable_errors == ("KeyError",)
+        workflow = next(f for f in generation.files if f.path == "nr/workflows/a.py")
+        assert 'non_retryable_error_types=[\n                                "KeyError",' in (
+            workflow.content
+        )

@@ -261,6 +261,10 @@ def test_agent_settings(tmp_path: Path, extra: str, message: str) -> None:
         ("timeout = 0", "timeout must be more than 0 seconds, not 0"),
         ("retries = -1", "retries must be 0 or more, not -1"),
         ("max_output_chars = 99", "max_output_chars must be at least 100, not 99"),
+        (
+            'non_retryable_errors = ["KeyError", "not a class"]',
+            "non_retryable_errors holds exception class names, not 'not a class'",
+        ),
     ],
 )
 def test_tool_settings(tmp_path: Path, extra: str, message: str) -> None:

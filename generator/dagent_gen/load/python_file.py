@@ -141,6 +141,12 @@ def _to_data(
         for key, default in (("timeout", "60s"), ("retries", 3), ("max_output_chars", 20_000)):
             if getattr(tool, key) != default:
                 entry[key] = getattr(tool, key)
+        if tool.non_retryable_errors:
+            entry["non_retryable_errors"] = (
+                list(tool.non_retryable_errors)
+                if isinstance(tool.non_retryable_errors, list | tuple)
+                else tool.non_retryable_errors  # the validator reports the wrong type
+            )
         name = tool.tool_name
         # A bare function (or "module:function") refers to the tool of that function, so
         # Project(tools=[Tool(fn, retries=1)]) sets the options and agents list plain `fn`.

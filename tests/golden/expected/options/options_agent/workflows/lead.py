@@ -155,7 +155,13 @@ class LeadWorkflow:
                         lookup,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=90),
-                        retry_policy=RetryPolicy(maximum_attempts=1),
+                        retry_policy=RetryPolicy(
+                            maximum_attempts=1,
+                            non_retryable_error_types=[
+                                "KeyError",
+                                "PermissionError",
+                            ],
+                        ),
                     )
                 case "tally":
                     return await workflow.execute_activity(
