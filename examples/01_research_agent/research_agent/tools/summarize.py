@@ -17,6 +17,7 @@ from research_agent.tool_support import validate_arguments
 from research_agent_tools import summarize as tool_function
 
 ARGUMENTS = arguments_adapter(tool_function)
+MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="summarize")
@@ -26,4 +27,4 @@ def summarize(arguments: dict[str, Any]) -> str:
     A plain function: the worker runs it in its thread pool.
     """
     values = validate_arguments("summarize", ARGUMENTS, arguments)
-    return to_observation(tool_function(**values), 20000)
+    return to_observation(tool_function(**values), MAX_OUTPUT_CHARS)

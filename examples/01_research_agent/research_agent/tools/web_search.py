@@ -17,10 +17,11 @@ from research_agent.tool_support import validate_arguments
 from research_agent_tools import web_search as tool_function
 
 ARGUMENTS = arguments_adapter(tool_function)
+MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="web_search")
 async def web_search(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see."""
     values = validate_arguments("web_search", ARGUMENTS, arguments)
-    return to_observation(await tool_function(**values), 20000)
+    return to_observation(await tool_function(**values), MAX_OUTPUT_CHARS)

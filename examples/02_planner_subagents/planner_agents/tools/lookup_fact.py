@@ -17,10 +17,11 @@ from planner_agents.tool_support import validate_arguments
 from planner_tools import lookup_fact as tool_function
 
 ARGUMENTS = arguments_adapter(tool_function)
+MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="lookup_fact")
 async def lookup_fact(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see."""
     values = validate_arguments("lookup_fact", ARGUMENTS, arguments)
-    return to_observation(await tool_function(**values), 20000)
+    return to_observation(await tool_function(**values), MAX_OUTPUT_CHARS)

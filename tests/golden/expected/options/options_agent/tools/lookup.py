@@ -17,10 +17,11 @@ from options_agent.tool_support import to_observation
 from options_agent.tool_support import validate_arguments
 
 ARGUMENTS = arguments_adapter(tool_function)
+MAX_OUTPUT_CHARS = 500  # longer results are cut, with a note
 
 
 @activity.defn(name="lookup")
 async def lookup(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see."""
     values = validate_arguments("lookup", ARGUMENTS, arguments)
-    return to_observation(await tool_function(**values), 500)
+    return to_observation(await tool_function(**values), MAX_OUTPUT_CHARS)

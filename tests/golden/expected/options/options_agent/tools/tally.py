@@ -17,6 +17,7 @@ from options_agent.tool_support import to_observation
 from options_agent.tool_support import validate_arguments
 
 ARGUMENTS = arguments_adapter(tool_function)
+MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="tally")
@@ -26,4 +27,4 @@ def tally(arguments: dict[str, Any]) -> str:
     A plain function: the worker runs it in its thread pool.
     """
     values = validate_arguments("tally", ARGUMENTS, arguments)
-    return to_observation(tool_function(**values), 20000)
+    return to_observation(tool_function(**values), MAX_OUTPUT_CHARS)
