@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from dagent_gen.builder import Prepared, apply, eject, prepare, unified_diff
+from dagent_gen.commands.console import report
 from dagent_gen.commands.dev import dev_command
 from dagent_gen.commands.graph import graph_command
 from dagent_gen.commands.new import new as new_command
@@ -32,11 +33,6 @@ app = typer.Typer(
 
 PathArgument = Annotated[Path, typer.Argument(help="Project folder or definition file.")]
 FormatOption = Annotated[str, typer.Option("--format", help="Output format: text or json.")]
-
-
-def _report(diagnostics: list[Diagnostic]) -> None:
-    for diagnostic in diagnostics:
-        typer.echo(diagnostic.render(), err=True)
 
 
 def exit_code(problems: list[Diagnostic]) -> ExitCode:
@@ -70,7 +66,7 @@ def build(
 ) -> None:
     """Generate (or update) the agent package, keeping your edits to workflow files."""
     prepared = prepare(path, force=force, conflict_mode=conflict)
-    _report(prepared.problems)
+    report(prepared.problems)
     code = exit_code(prepared.problems)
     if not prepared.ok:
         if code == ExitCode.CONFLICT and conflict is ConflictMode.FAIL and sys.stdin.isatty():
@@ -112,8 +108,6 @@ def check(path: PathArgument = Path("."), output_format: FormatOption = "text") 
     findings = _findings(prepared)
     # A conflict the next build would hit is stale output (3), not markers on disk (5).
     code = exit_code([p for p in prepared.problems if p.code != "DG505"])
-    if code == ExitCode.OK and any(kind != "conflict" for kind, _ in findings):
-        code = ExitCode.STALE
     if code == ExitCode.OK and findings:
         code = ExitCode.STALE
     status = {
@@ -134,7 +128,7 @@ def check(path: PathArgument = Path("."), output_format: FormatOption = "text") 
         }
         typer.echo(json.dumps(payload, indent=2))
     else:
-        _report(prepared.problems)
+        report(prepared.problems)
         for kind, name in findings:
             typer.echo(f"{kind}: {name}", err=True)
         if fix:
@@ -184,7 +178,7 @@ def eject_command(
 ) -> None:
     """Make a generated file yours: `dagent-gen build` will never touch it again."""
     problems = eject(path, file)
-    _report(problems)
+    report(problems)
     if has_errors(problems):
         raise typer.Exit(ExitCode.DEFINITION_ERROR)
     typer.echo(f"ejected {file}: it is yours now")

@@ -20,8 +20,11 @@ from typing import Annotated
 
 import typer
 
-from dagent_gen.builder import apply, prepare
-from dagent_gen.commands.services import offline_model_if_needed, temporal_answers
+from dagent_gen.commands.services import (
+    build_if_stale,
+    local_temporal,
+    offline_model_if_needed,
+)
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.state import STATE_DIR
 
@@ -37,24 +40,18 @@ def dev_command(
     def say(text: str) -> None:
         typer.echo(text, err=True)
 
-    package = _build(path, say)
-    if package is None:
+    generation = build_if_stale(path, say)
+    if generation is None:
         raise typer.Exit(ExitCode.DEFINITION_ERROR)
-    project_dir = (path if path.is_dir() else path.parent).resolve()
+    project_dir = generation.project_dir.resolve()
+    package = generation.model.package
     stop = _stop_on_signals()
     with contextlib.ExitStack() as stack:
         stack.enter_context(offline_model_if_needed(say))
-        address = os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
-        if temporal_answers(address):
-            say(f"using the Temporal server at {address}")
-        else:
-            from dagent_gen.testing import TemporalDevServer
-
-            database = project_dir / STATE_DIR / "dev" / "temporal.db"
-            database.parent.mkdir(parents=True, exist_ok=True)
-            server = stack.enter_context(TemporalDevServer(ui=True, db_filename=str(database)))
-            address = server.address
-            say(f"Temporal dev server at {address} (pid {server.pid}); Web UI: {server.ui_url}")
+        database = project_dir / STATE_DIR / "dev" / "temporal.db"
+        address, ui_url = stack.enter_context(local_temporal(say, db_filename=database))
+        if ui_url:
+            say(f"Web UI: {ui_url}")
         worker = _Worker(project_dir, package, address, say)
         stack.callback(lambda: worker.stop())  # late binding: stops the current worker
         worker.start()
@@ -66,28 +63,16 @@ def dev_command(
                 continue
             snapshot = current
             say("change detected: rebuilding")
-            rebuilt = _build(path, say)
+            rebuilt = build_if_stale(path, say)
             if rebuilt is None:
                 say("build failed: the previous worker keeps running")
                 continue
             snapshot = _snapshot(project_dir)  # the build itself may have written files
             worker.stop()
-            worker = _Worker(project_dir, rebuilt, address, say)
+            worker = _Worker(project_dir, rebuilt.model.package, address, say)
             worker.start()
             say("worker restarted")
     say("dev stopped")
-
-
-def _build(path: Path, say: Callable[[str], None]) -> str | None:
-    prepared = prepare(path)
-    for problem in prepared.problems:
-        say(problem.render())
-    if not prepared.ok or prepared.generation is None:
-        return None
-    changed = apply(prepared)
-    if changed:
-        say(f"built: {len(changed)} files changed")
-    return prepared.generation.model.package
 
 
 def _snapshot(root: Path) -> dict[str, float]:

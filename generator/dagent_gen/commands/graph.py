@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from dagent_gen.diagnostics import Diagnostic
+from dagent_gen.commands.console import report
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.graph import mermaid
 from dagent_gen.pipeline import generate
@@ -21,13 +21,8 @@ def graph_command(
 ) -> None:
     """Print a Mermaid diagram of the agents, their tools and sub-agent edges."""
     generation, problems = generate(path)
-    _report(problems)
+    report(problems)
     if generation is None:
         raise typer.Exit(ExitCode.DEFINITION_ERROR)
     diagram = mermaid(generation.model)
     typer.echo(f"```mermaid\n{diagram}```\n" if markdown else diagram, nl=False)
-
-
-def _report(problems: list[Diagnostic]) -> None:
-    for problem in problems:
-        typer.echo(problem.render(), err=True)

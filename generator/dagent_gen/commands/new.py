@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from dagent_gen.diagnostics import Diagnostic, has_errors
+from dagent_gen.commands.console import report
+from dagent_gen.diagnostics import has_errors
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.scaffold import DEFINITION_FILES, dagent_gen_source, new_project, parse_data
 
@@ -69,15 +70,10 @@ def new(
         dest, problems = new_project(
             name, parent=parent, format=fmt, defaults=defaults, data=answers
         )
-    _report(problems)
+    report(problems)
     if has_errors(problems) or dest is None:
         raise typer.Exit(ExitCode.DEFINITION_ERROR)
     _created(dest)
-
-
-def _report(problems: list[Diagnostic]) -> None:
-    for problem in problems:
-        typer.echo(problem.render(), err=True)
 
 
 def _created(dest: Path) -> None:

@@ -1,6 +1,8 @@
-"""Local services the ``run`` and ``dev`` commands start when they are missing.
+"""What the ``run`` and ``dev`` commands share: the build before a run, and the local services
+they start when they are missing.
 
-Each is a context manager that stops what it started, so no process outlives the command.
+Each service is a context manager that stops what it started, so no process outlives the
+command.
 """
 
 from __future__ import annotations
@@ -9,8 +11,26 @@ import contextlib
 import os
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from dagent_gen.builder import apply, prepare
+from dagent_gen.commands.console import report
+from dagent_gen.pipeline import Generation
 
 DEFAULT_ADDRESS = "localhost:7233"
+
+
+def build_if_stale(path: Path, say: Callable[[str], None]) -> Generation | None:
+    """Build the project (writing only what changed); None, with the errors printed, if the
+    definition is broken or the merge needs the user."""
+    prepared = prepare(path)
+    report(prepared.problems)
+    if not prepared.ok or prepared.generation is None:
+        return None
+    changed = apply(prepared)
+    if changed:
+        say(f"built {prepared.generation.model.package}: {len(changed)} files changed")
+    return prepared.generation
 
 
 @contextlib.contextmanager
@@ -27,7 +47,8 @@ def offline_model_if_needed(say: Callable[[str], None]) -> Iterator[None]:
     os.environ["OPENAI_BASE_URL"] = server.base_url
     say(
         "No OPENAI_API_KEY or OPENAI_BASE_URL set: running on the OFFLINE scripted model "
-        "(it plans one step and answers with a canned text). Set OPENAI_API_KEY for real answers."
+        "(it plans one step, calls a tool once and answers with what it returned). "
+        "Set OPENAI_API_KEY for real answers."
     )
     try:
         yield
@@ -50,7 +71,11 @@ def temporal_answers(address: str) -> bool:
 
 
 @contextlib.contextmanager
-def temporal_for_run(say: Callable[[str], None]) -> Iterator[tuple[str, str | None]]:
+def local_temporal(
+    say: Callable[[str], None], db_filename: Path | None = None
+) -> Iterator[tuple[str, str | None]]:
+    """The server at TEMPORAL_ADDRESS if one answers, else an embedded dev server with the Web
+    UI (keeping its database in ``db_filename`` when given). Yields (address, Web UI URL)."""
     address = os.environ.get("TEMPORAL_ADDRESS", DEFAULT_ADDRESS)
     if temporal_answers(address):
         say(f"using the Temporal server at {address}")
@@ -60,7 +85,9 @@ def temporal_for_run(say: Callable[[str], None]) -> Iterator[tuple[str, str | No
     say(f"no Temporal server at {address}: starting an embedded dev server")
     from dagent_gen.testing import TemporalDevServer
 
-    server = TemporalDevServer(ui=True).start()
+    if db_filename is not None:
+        db_filename.parent.mkdir(parents=True, exist_ok=True)
+    server = TemporalDevServer(ui=True, db_filename=db_filename).start()
     say(f"embedded Temporal dev server at {server.address} (pid {server.pid})")
     try:
         yield server.address, server.ui_url
