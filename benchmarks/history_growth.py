@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
+from dagent_gen.generated_package import imported_package
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, respond, text, tool_calls
 from dagent_gen.testing import call as tool_call_of
 from dagent_gen.testing.temporal_server import find_temporal_cli
@@ -92,22 +94,14 @@ async def run_generated(
     prepared = prepare(project)
     assert prepared.ok, [p.render() for p in prepared.problems]
     apply(prepared)
-    sys.path.insert(0, str(project))
-    for name in [n for n in sys.modules if n.startswith("bench_agent")]:
-        del sys.modules[name]
-    workflows = importlib.import_module("bench_agent.workflows").ALL_WORKFLOWS
-    activities = importlib.import_module("bench_agent.tools").ALL_ACTIVITIES
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     workflow_id = f"gen-{steps}-{uuid.uuid4().hex[:6]}"
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(4) as pool:
-        async with Worker(client, task_queue=queue, workflows=workflows, activities=activities,
-                          activity_executor=pool):  # fmt: skip
+    with imported_package(project, "bench_agent") as generated, ThreadPoolExecutor(4) as pool:
+        async with Worker(client, task_queue=queue, workflows=generated.workflows,
+                          activities=generated.activities, activity_executor=pool):  # fmt: skip
             started = time.perf_counter()
             await client.execute_workflow("bench", {"task": "go"}, id=workflow_id, task_queue=queue)
             elapsed = time.perf_counter() - started
-    sys.path.remove(str(project))
     return elapsed, history_bytes(address, workflow_id)
 
 

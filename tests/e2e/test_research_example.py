@@ -147,23 +147,15 @@ def test_planning_run_with_tools_and_writer_subagent(
 
 def replay_with_generated_code(project: Project, histories: list[EventLog]) -> None:
     """Replay recorded histories against the generated workflow classes (in this process)."""
-    import importlib
-    import sys
-
     from temporalio.worker import Replayer
 
-    sys.path.insert(0, str(project.root))
-    try:
-        workflows = importlib.import_module(f"{project.package}.workflows").ALL_WORKFLOWS
+    from dagent_gen.generated_package import imported_package
+
+    async def replay(workflows: list[Any]) -> None:
         replayer = Replayer(workflows=workflows)
+        for history in histories:
+            result = await replayer.replay_workflow(history.history)
+            assert result.replay_failure is None, result.replay_failure
 
-        async def replay() -> None:
-            for history in histories:
-                result = await replayer.replay_workflow(history.history)
-                assert result.replay_failure is None, result.replay_failure
-
-        asyncio.run(replay())
-    finally:
-        sys.path.remove(str(project.root))
-        for name in [n for n in sys.modules if n.split(".")[0] == project.package]:
-            del sys.modules[name]
+    with imported_package(project.root, project.package) as generated:
+        asyncio.run(replay(generated.workflows))

@@ -6,8 +6,6 @@ observation text) run inside users' workers, so they are tested as the code user
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +15,7 @@ import pydantic
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from dagent_gen.generated_package import imported_package
 from tests.golden.regenerate import HERE
 
 PACKAGE = "minimal_agent"
@@ -24,17 +23,8 @@ PACKAGE = "minimal_agent"
 
 @pytest.fixture(scope="module")
 def generated() -> Iterator[dict[str, ModuleType]]:
-    root = str(HERE / "expected" / "minimal")
-    sys.path.insert(0, root)
-    try:
-        yield {
-            name: importlib.import_module(f"{PACKAGE}.{name}")
-            for name in ("messages", "loop_support", "tool_support")
-        }
-    finally:
-        sys.path.remove(root)
-        for name in [n for n in sys.modules if n.split(".")[0] == PACKAGE]:
-            del sys.modules[name]
+    with imported_package(HERE / "expected" / "minimal", PACKAGE) as package:
+        yield {name: package.module(name) for name in ("messages", "loop_support", "tool_support")}
 
 
 def test_message_pages_are_cut_by_size(generated: dict[str, ModuleType]) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import sys
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +17,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dagent_gen.builder import apply, prepare
 from dagent_gen.commands.services import (
     DEFAULT_ADDRESS,
+    build_if_stale,
+    local_temporal,
     offline_model_if_needed,
-    temporal_for_run,
 )
 from dagent_gen.exit_codes import ExitCode
+from dagent_gen.generated_package import imported_package
 
 if TYPE_CHECKING:  # temporalio is imported when an agent runs: keeps the CLI quick to start
     from temporalio.client import Client
@@ -40,28 +39,22 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the answer.")] = False,
 ) -> None:
     """Run an agent once: build if stale, start what is missing, show progress, print the answer."""
-    prepared = prepare(path)
-    for problem in prepared.problems:
-        typer.echo(problem.render(), err=True)
-    if not prepared.ok or prepared.generation is None:
-        raise typer.Exit(ExitCode.DEFINITION_ERROR)
-    changed = apply(prepared)
-    generation = prepared.generation
-    model = generation.model
 
     def say(text: str) -> None:
         if not quiet:
             typer.echo(text, err=True)
 
-    if changed:
-        say(f"built {model.package}: {len(changed)} files changed")
+    generation = build_if_stale(path, say)
+    if generation is None:
+        raise typer.Exit(ExitCode.DEFINITION_ERROR)
+    model = generation.model
     name = agent or model.entry_agent
     if name not in {a.name for a in model.agents}:
         typer.echo(f"error: no agent named {name!r}", err=True)
         raise typer.Exit(ExitCode.USAGE)
     with contextlib.ExitStack() as stack:
         stack.enter_context(offline_model_if_needed(say))
-        address, ui_url = stack.enter_context(temporal_for_run(say))
+        address, ui_url = stack.enter_context(local_temporal(say))
         try:
             answer = asyncio.run(
                 _run(generation.project_dir, model.package, model.task_queue, name, task, address,
@@ -90,16 +83,18 @@ async def _run(
 
     from dagent_gen.commands.progress import follow
 
-    workflows, activities = _load_package(project_dir, package)
     client = await _connect(address)
     queue = f"{task_queue}-run-{uuid.uuid4().hex[:8]}"  # private: no other worker takes our tasks
     workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with (
+        imported_package(project_dir, package) as generated,
+        ThreadPoolExecutor(max_workers=8) as executor,
+    ):
         worker = Worker(
             client,
             task_queue=queue,
-            workflows=workflows,
-            activities=activities,
+            workflows=generated.workflows,
+            activities=generated.activities,
             activity_executor=executor,
         )
         async with worker:
@@ -139,14 +134,3 @@ async def _connect(address: str) -> Client:
         config = {}
     config["target_host"] = address
     return await Client.connect(**config)
-
-
-def _load_package(project_dir: Path, package: str) -> tuple[list[Any], list[Any]]:
-    folder = str(project_dir.resolve())
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    for name in [n for n in sys.modules if n == package or n.startswith(f"{package}.")]:
-        del sys.modules[name]  # a rebuild in this process must not run stale modules
-    workflows = importlib.import_module(f"{package}.workflows").ALL_WORKFLOWS
-    activities = importlib.import_module(f"{package}.tools").ALL_ACTIVITIES
-    return list(workflows), list(activities)
