@@ -163,14 +163,11 @@ def _plan_merged(
         # Nothing new from the generator (or the user already has it): keep the file as it is.
         plan.files.append(FilePlan(file.path, "merged", Action.UNCHANGED, before=disk))
         return
-    if base is None or base == disk:
-        base_text = "" if base is None else base
-        if base is not None:  # only the generator changed: take its output
-            _add_update(plan, file, disk, file.content, "")
-            return
-        result = merge3(base_text, disk, file.content)
-    else:
-        result = merge3(base, disk, file.content)
+    if base == disk:  # only the generator changed: take its output
+        _add_update(plan, file, disk, file.content, "")
+        return
+    # With no base on record, everything both sides hold differently is a conflict.
+    result = merge3(base or "", disk, file.content)
     if result.clean:
         problem = parse_error(result.text, filename=file.path)
         if problem is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagent_gen.testing.model_server import Reply, call, text, tool_calls
+from dagent_gen.testing.model_server import Reply, _text_of, call, text, tool_calls
 
 JsonObject = dict[str, Any]
 NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
@@ -18,7 +18,7 @@ NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
 
 def offline_reply(request: JsonObject) -> Reply:
     messages = [m for m in request.get("messages") or [] if isinstance(m, dict)]
-    task = next((_text(m.get("content")) for m in messages if m.get("role") == "user"), "")
+    task = next((_text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")
     tools = {
         t["function"]["name"]: t["function"]
         for t in request.get("tools") or []
@@ -30,7 +30,7 @@ def offline_reply(request: JsonObject) -> Reply:
         if name == "write_todos":
             return tool_calls(call(name, {"todos": [task[:80] or "the task"]}))
         return tool_calls(call(name, _arguments(tools.get(name, {}).get("parameters"), task)))
-    observations = [_text(m.get("content")) for m in messages if m.get("role") == "tool"]
+    observations = [_text_of(m.get("content")) for m in messages if m.get("role") == "tool"]
     if choice == "none" or not tools:
         return text(_answer(task, observations))
     since_user = messages[_last_user(messages) + 1 :]
@@ -53,14 +53,6 @@ def _last_user(messages: list[JsonObject]) -> int:
         if messages[index].get("role") == "user":
             return index
     return -1
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
 
 
 def _excerpt(value: str, limit: int = 160) -> str:
