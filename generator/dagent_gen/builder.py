@@ -76,10 +76,7 @@ def _state_plans(root: Path, plan: Plan, old: Lock | None, new: Lock) -> list[Fi
     for path, text in sorted(plan.bases.items()):
         if new.files[path].ownership == Ownership.MERGED.value:
             wanted[base_path(path)] = text
-    managed = [p for p, f in new.files.items() if f.ownership == Ownership.MANAGED.value]
-    attributes = root / ".gitattributes"
-    current = attributes.read_text(encoding="utf-8") if attributes.exists() else None
-    wanted[".gitattributes"] = gitattributes.update(current, managed)
+    wanted[gitattributes.FILE] = _gitattributes_for(root, new)
     lock_text = new.dump()
     if old is not None and old.model_copy(update={"generator": new.generator}).dump() == lock_text:
         lock_text = old.dump()  # a new generator version alone does not make the state stale
@@ -95,6 +92,14 @@ def _state_plans(root: Path, plan: Plan, old: Lock | None, new: Lock) -> list[Fi
             action = Action.UNCHANGED if on_disk == wanted_text else Action.UPDATE
         plans.append(FilePlan(path, "state", action, wanted_text, on_disk))
     return plans
+
+
+def _gitattributes_for(root: Path, lock: Lock) -> str:
+    """``.gitattributes`` on disk with its dagent-gen block listing the lock's managed files."""
+    attributes = root / gitattributes.FILE
+    current = attributes.read_text(encoding="utf-8") if attributes.exists() else None
+    managed = [p for p, f in lock.files.items() if f.ownership == Ownership.MANAGED.value]
+    return gitattributes.update(current, managed)
 
 
 def apply(prepared: Prepared) -> list[FilePlan]:
@@ -158,9 +163,6 @@ def eject(path: Path, file: Path) -> list[Diagnostic]:
     remove_file(root / base_path(key), root)
     # The .gitattributes block lists managed files only: drop the ejected one now, so the
     # project is as consistent as after a build (and `dagent-gen check` stays at 0).
-    attributes = root / ".gitattributes"
-    managed = [p for p, f in lock.files.items() if f.ownership == Ownership.MANAGED.value]
-    current = attributes.read_text(encoding="utf-8") if attributes.exists() else None
-    atomic_write(attributes, gitattributes.update(current, managed))
+    atomic_write(root / gitattributes.FILE, _gitattributes_for(root, lock))
     atomic_write(root / LOCK_FILE, lock.dump())
     return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dagent_gen.state import STATE_DIR
 
+FILE = ".gitattributes"
 BEGIN = "# >>> dagent-gen: generated files (managed by `dagent-gen build`) >>>"
 END = "# <<< dagent-gen <<<"
 
