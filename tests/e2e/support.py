@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -308,6 +309,21 @@ class EventLog:
         failed = self.of("WORKFLOW_TASK_FAILED")
         details = [e.workflow_task_failed_event_attributes.failure.message for e in failed]
         assert failed == [], details
+
+
+def run_agent(
+    temporal: TemporalDevServer, agent: str, task: str, *, task_queue: str, workflow_id: str
+) -> tuple[dict[str, Any], EventLog]:
+    """Run one agent to completion by workflow type name; its result and its history."""
+
+    async def run() -> tuple[dict[str, Any], EventLog]:
+        client = await connect(temporal)
+        output = await client.execute_workflow(
+            agent, {"task": task}, id=workflow_id, task_queue=task_queue, result_type=dict
+        )
+        return output, await fetch_history(client, workflow_id)
+
+    return asyncio.run(run())
 
 
 async def fetch_history(client: Client, workflow_id: str, run_id: str | None = None) -> EventLog:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -18,11 +17,9 @@ from dagent_gen.testing import (
 )
 
 from .support import (
-    EventLog,
     Project,
     StartWorker,
-    connect,
-    fetch_history,
+    run_agent,
     tool_choices,
     unique,
     write_project,
@@ -80,25 +77,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return write_project(root, "budget_agents", DEFINITION, {"budget_tools": TOOLS})
 
 
-def run_agent(
-    temporal: TemporalDevServer, agent: str, task_queue: str
-) -> tuple[dict[str, Any], EventLog]:
-    workflow_id = unique(agent)
-
-    async def run() -> tuple[dict[str, Any], EventLog]:
-        client = await connect(temporal)
-        output = await client.execute_workflow(
-            agent,
-            {"task": "Keep going."},
-            id=workflow_id,
-            task_queue=task_queue,
-            result_type=dict,
-        )
-        return output, await fetch_history(client, workflow_id)
-
-    return asyncio.run(run())
-
-
 def test_plain_agent_stops_after_max_steps(
     project: Project,
     temporal_server: TemporalDevServer,
@@ -108,7 +86,13 @@ def test_plain_agent_stops_after_max_steps(
     model_server.add(respond(insatiable), respond(insatiable), respond(insatiable))
     worker = start_worker(project)
 
-    output, history = run_agent(temporal_server, "looper", worker.task_queue)
+    output, history = run_agent(
+        temporal_server,
+        "looper",
+        "Keep going.",
+        task_queue=worker.task_queue,
+        workflow_id=unique("looper"),
+    )
     assert output["stop_reason"] == "max_steps"
     assert output["steps"] == 3
     assert output["answer"] == "Out of budget: here is what I have."
@@ -142,7 +126,13 @@ def test_planning_agent_stops_after_max_steps(
     model_server.add(respond(insatiable), respond(insatiable), respond(insatiable))
     worker = start_worker(project)
 
-    output, history = run_agent(temporal_server, "plodder", worker.task_queue)
+    output, history = run_agent(
+        temporal_server,
+        "plodder",
+        "Keep going.",
+        task_queue=worker.task_queue,
+        workflow_id=unique("plodder"),
+    )
     assert output["stop_reason"] == "max_steps"
     assert output["steps"] == 3
     assert output["answer"] == "Out of budget: here is what I have."

@@ -24,6 +24,7 @@ from .support import (
     StartWorker,
     connect,
     fetch_history,
+    run_agent,
     run_client,
     unique,
     write_project,
@@ -80,18 +81,13 @@ def test_server_errors_and_rate_limits_are_retried(
     worker = start_worker(project)
     workflow_id = unique("flaky")
 
-    async def run() -> tuple[dict[str, Any], EventLog]:
-        client = await connect(temporal_server)
-        output = await client.execute_workflow(
-            "answerer",
-            {"task": "Say something."},
-            id=workflow_id,
-            task_queue=worker.task_queue,
-            result_type=dict,
-        )
-        return output, await fetch_history(client, workflow_id)
-
-    output, history = asyncio.run(run())
+    output, history = run_agent(
+        temporal_server,
+        "answerer",
+        "Say something.",
+        task_queue=worker.task_queue,
+        workflow_id=workflow_id,
+    )
     assert output["answer"] == "Recovered after two failures."
     assert output["steps"] == 1  # retries are attempts of one step, not more steps
     assert model_server.violations == []

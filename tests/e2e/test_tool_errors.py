@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
 from .support import (
-    EventLog,
     Project,
     StartWorker,
     answered_calls,
-    connect,
-    fetch_history,
+    run_agent,
     unique,
     write_project,
 )
@@ -91,18 +86,13 @@ def test_bad_tool_calls_become_observations(
     worker = start_worker(project)
     workflow_id = unique("errors")
 
-    async def run() -> tuple[dict[str, Any], EventLog]:
-        client = await connect(temporal_server)
-        output = await client.execute_workflow(
-            "fumbler",
-            {"task": "Try everything."},
-            id=workflow_id,
-            task_queue=worker.task_queue,
-            result_type=dict,
-        )
-        return output, await fetch_history(client, workflow_id)
-
-    output, history = asyncio.run(run())
+    output, history = run_agent(
+        temporal_server,
+        "fumbler",
+        "Try everything.",
+        task_queue=worker.task_queue,
+        workflow_id=workflow_id,
+    )
     assert output["answer"] == "I see what went wrong."
     assert output["stop_reason"] == "done"
     assert output["steps"] == 2

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any
 
 import pytest
 
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
 from .support import (
-    EventLog,
     Project,
     StartWorker,
     answered_calls,
-    connect,
-    fetch_history,
+    run_agent,
     unique,
     write_project,
 )
@@ -179,18 +175,13 @@ def test_arguments_arrive_typed_in_sync_and_async_tools(
     worker = start_worker(project)
     workflow_id = unique("typed")
 
-    async def run() -> tuple[dict[str, Any], EventLog]:
-        client = await connect(temporal_server)
-        output = await client.execute_workflow(
-            "typed",
-            {"task": "Call every tool."},
-            id=workflow_id,
-            task_queue=worker.task_queue,
-            result_type=dict,
-        )
-        return output, await fetch_history(client, workflow_id)
-
-    output, history = asyncio.run(run())
+    output, history = run_agent(
+        temporal_server,
+        "typed",
+        "Call every tool.",
+        task_queue=worker.task_queue,
+        workflow_id=workflow_id,
+    )
     assert output["answer"] == "All four tools answered."
     assert output["stop_reason"] == "done"
     assert model_server.violations == []
