@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 STYLE = {
     "generated": ("dagent-gen (generated)", "tab:green", "o"),
@@ -57,7 +58,7 @@ def _history_panels(total: Any, per_step: Any, rows: list[dict[str, Any]], limit
                    xycoords=("axes fraction", "data"), xytext=(0, 4), textcoords="offset points",
                    color="darkred", fontsize=8)  # fmt: skip
     total.set(ylabel="event history (MiB)", title="History size (log-log: slope 1 vs slope 2)")
-    per_step.set(ylabel="history per step (KB)",
+    per_step.set(yscale="linear", ylim=(0, None), ylabel="history per step (KB)",
                  title="History per step: flat = linear growth")  # fmt: skip
     total.legend(fontsize=8, loc="lower right")
 
@@ -76,6 +77,16 @@ def _wall_panel(axis: Any, rows: list[dict[str, Any]]) -> None:
     axis.legend(fontsize=7)
 
 
+def _plain_ticks(axes: list[Any], steps: list[int]) -> None:
+    """Label the measured N values and plain numbers, not 2 x 10^1."""
+    for axis in axes:
+        axis.set_xticks(steps)
+        axis.xaxis.set_major_formatter(ScalarFormatter())
+        axis.xaxis.set_minor_formatter(NullFormatter())
+        axis.yaxis.set_major_formatter(ScalarFormatter())
+        axis.yaxis.set_minor_formatter(NullFormatter())
+
+
 def main(results_file: Path, picture: Path) -> None:
     data = json.loads(results_file.read_text())
     rows: list[dict[str, Any]] = data["results"]
@@ -83,6 +94,7 @@ def main(results_file: Path, picture: Path) -> None:
     figure, (total, per_step, wall) = plt.subplots(1, 3, figsize=(18, 5.6))
     _history_panels(total, per_step, rows, limiter)
     _wall_panel(wall, rows)
+    _plain_ticks([total, per_step, wall], sorted({r["steps"] for r in rows}))
     figure.suptitle(f"N-step tool loop on one Temporal dev server. {data['meta']}", fontsize=7,
                     wrap=True)  # fmt: skip
     figure.tight_layout()

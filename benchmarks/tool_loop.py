@@ -66,8 +66,8 @@ def script_for(steps: int) -> Any:
     return respond(reply)
 
 
-def _checked(result: RunResult, model: ScriptedModelServer) -> RunResult:
-    if model.violations:
+def _checked(result: RunResult, model: ScriptedModelServer | None = None) -> RunResult:
+    if model is not None and model.violations:
         result.note = f"{result.note} model rejected: {model.violations[0][:100]}".strip()
     print(f"  {result.limiter} N={result.steps} {result.implementation}: {result.status} "
           f"{result.wall and round(result.wall, 2)} s, {result.history_bytes} B",
@@ -82,7 +82,7 @@ async def run_steps(
     with ScriptedModelServer(default=script_for(steps)) as model:
         os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = model.base_url, "bench"
         results.append(_checked(await run_generated(ctx, steps, workdir), model))
-        requests = model.requests
+        requests = model.requests  # the same conversation, for the model's own time
     with ScriptedModelServer(default=script_for(steps)) as model:
         results.append(_checked(await run_model_only(ctx, steps, model.base_url, requests), model))
     del requests
@@ -93,7 +93,7 @@ async def run_steps(
         python, note = deepagents
         found = await run_deepagents(ctx, steps, python, note, model.base_url)
         results.append(_checked(found, model))
-    results.append(_checked(await run_engine_limit(ctx, steps), model))
+    results.append(_checked(await run_engine_limit(ctx, steps)))
     return results
 
 
