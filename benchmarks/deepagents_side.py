@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -27,6 +28,7 @@ from deepagents_workflow import DeepAgentsBench
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.deepagents import DeepAgentsPlugin
 from temporalio.exceptions import TerminatedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 
@@ -47,8 +49,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 timeout=args.timeout,
             )
         except TimeoutError:
-            outcome = {"status": "timeout", "error": f"no result within {args.timeout:.0f} s"}
-            await client.get_workflow_handle(args.workflow_id).terminate("benchmark timeout")
+            outcome = {"status": "timeout", "error": f"no result within {args.timeout:.1f} s"}
         except WorkflowFailureError as error:
             terminated = isinstance(error.cause, TerminatedError)
             outcome = {
@@ -56,6 +57,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "error": str(error.cause or error),
             }
         outcome["wall"] = time.perf_counter() - started
+        if outcome["status"] == "timeout":
+            # The run may not have started yet, or may have ended meanwhile.
+            with contextlib.suppress(RPCError):
+                await client.get_workflow_handle(args.workflow_id).terminate("benchmark timeout")
     outcome["counts"] = counting.snapshot()
     return outcome
 

@@ -7,6 +7,7 @@ Every run has a time bound; a run that fails, times out or is terminated by Temp
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from history import measure_history
 from openai.types.chat import ChatCompletion
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import TerminatedError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from dagent_gen.builder import apply, prepare
@@ -136,11 +138,14 @@ async def run_workflow(
                 run = ctx.client.execute_workflow(workflow, arg, id=workflow_id, task_queue=queue)
                 await asyncio.wait_for(run, ctx.timeout(steps))
             except TimeoutError:
-                status, note = "timeout", f"no result within {ctx.timeout(steps):.0f} s"
-                await ctx.client.get_workflow_handle(workflow_id).terminate("benchmark timeout")
+                status, note = "timeout", f"no result within {ctx.timeout(steps):.1f} s"
             except Exception as error:  # every failure is a row in the table
                 status, note = _outcome(error)
             wall = time.perf_counter() - started
+            if status == "timeout":
+                # The run may not have started yet, or may have ended meanwhile.
+                with contextlib.suppress(RPCError):
+                    await ctx.client.get_workflow_handle(workflow_id).terminate("benchmark timeout")
     return await _finish(ctx, name, steps, status, wall, workflow_id, ctx.counting.snapshot(), note)
 
 
@@ -172,7 +177,7 @@ async def run_engine_limit(ctx: Context, steps: int) -> RunResult:
     result = await run_workflow(
         ctx, "engine", steps, "noop_loop", 2 * steps, [noop_loop.NoopLoop], [noop_loop.noop]
     )
-    result.note = f"{2 * steps} no-op activities"
+    result.note = f"{2 * steps} no-op activities {result.note}".strip()
     return result
 
 
@@ -195,7 +200,8 @@ async def run_deepagents(
     ctx: Context, steps: int, python: Path | None, install_note: str, base_url: str
 ) -> RunResult:
     if python is None:
-        return RunResult("deepagents", ctx.limiter, steps, "not installed", note=install_note)
+        status = "skipped" if install_note.startswith("skipped") else "not installed"
+        return RunResult("deepagents", ctx.limiter, steps, status, note=install_note)
     workflow_id = f"deepagents-{steps}-{uuid.uuid4().hex[:6]}"
     command = [str(python), str(HERE / "deepagents_side.py"), "--address", ctx.address,
                "--base-url", base_url, "--steps", str(steps), "--workflow-id", workflow_id,
