@@ -2,7 +2,7 @@
 
 One model activity and one tool activity per step, with the whole conversation passed to the
 model activity every time — how most hand-written agent loops (and the peers) do it. Used only
-by ``history_growth.py`` as the baseline; it is not part of dagent-gen.
+by ``tool_loop.py`` as the baseline; it is not part of dagent-gen.
 """
 
 from __future__ import annotations

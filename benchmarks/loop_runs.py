@@ -1,0 +1,226 @@
+"""One measured run of the N-step loop per implementation (used by ``tool_loop.py``).
+
+Every run has a time bound; a run that fails, times out or is terminated by Temporal (the
+50 MB / 51,200-event history limits) becomes a row with that status, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import floor
+import noop_loop
+import openai
+from counters import Counting
+from history import measure_history
+from openai.types.chat import ChatCompletion
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import TerminatedError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from dagent_gen.builder import apply, prepare
+from dagent_gen.generated_package import imported_package
+
+HERE = Path(__file__).resolve().parent
+
+DEFINITION = """
+[project]
+package = "bench_agent"
+
+[agents.bench]
+system_prompt = "You run steps."
+tools = ["step"]
+planning = false
+max_steps = {max_steps}
+
+[tools.step]
+function = "bench_tools:step"
+retries = 2
+"""
+
+TOOLS = '''
+def step(n: int) -> str:
+    """Do one step.
+
+    Args:
+        n: The step number.
+    """
+    return f"step {n} done: " + "x" * 200
+'''
+
+
+@dataclass
+class RunResult:
+    implementation: str
+    limiter: str
+    steps: int
+    status: str
+    wall: float | None = None
+    history_bytes: int | None = None
+    events: int | None = None
+    runs: int | None = None
+    activities: int | None = None
+    workflow_tasks: int | None = None
+    heartbeats: int | None = None
+    queries: int | None = None
+    actions: int | None = None
+    note: str = ""
+
+
+@dataclass
+class Context:
+    client: Client
+    counting: Counting
+    address: str
+    limiter: str
+    timeout_base: float
+    timeout_per_step: float
+
+    def timeout(self, steps: int) -> float:
+        return self.timeout_base + self.timeout_per_step * steps
+
+
+def _outcome(error: BaseException) -> tuple[str, str]:
+    if isinstance(error, WorkflowFailureError):
+        if isinstance(error.cause, TerminatedError):
+            return "terminated", str(error.cause)
+        return "failed", str(error.cause or error)
+    return "error", f"{type(error).__name__}: {error}"
+
+
+async def _finish(
+    ctx: Context, name: str, steps: int, status: str, wall: float, workflow_id: str,
+    counts: dict[str, int], note: str,
+) -> RunResult:  # fmt: skip
+    try:
+        stats = await asyncio.to_thread(measure_history, ctx.address, workflow_id)
+    except (subprocess.SubprocessError, ValueError) as error:
+        return RunResult(name, ctx.limiter, steps, status, wall, note=f"{note} history: {error}")
+    activities = counts.get("activity_runs", stats.activities)
+    heartbeats, queries = counts.get("heartbeats", 0), counts.get("queries", 0)
+    # Billable-style actions: the start, every activity attempt, heartbeat call, query,
+    # timer and local-activity marker, and every continue-as-new.
+    actions = stats.runs + activities + heartbeats + queries + stats.timers + stats.markers
+    if counts.get("query:messages"):
+        note = f"{note} ({counts['query:messages']} `messages` queries)".strip()
+    return RunResult(
+        name, ctx.limiter, steps, status, wall, stats.bytes, stats.events, stats.runs,
+        activities, stats.workflow_tasks, heartbeats, queries, actions, note,
+    )  # fmt: skip
+
+
+async def run_workflow(
+    ctx: Context, name: str, steps: int, workflow: str, arg: Any,
+    workflows: Sequence[type], activities: Sequence[Any],
+) -> RunResult:  # fmt: skip
+    """Run one workflow on a fresh worker and task queue, time it and measure its history."""
+    queue = f"{name}-{uuid.uuid4().hex[:8]}"
+    workflow_id = f"{name}-{steps}-{uuid.uuid4().hex[:6]}"
+    ctx.counting.reset()
+    status, note = "completed", ""
+    with ThreadPoolExecutor(4) as pool:
+        async with Worker(ctx.client, task_queue=queue, workflows=workflows,
+                          activities=activities, activity_executor=pool):  # fmt: skip
+            started = time.perf_counter()
+            try:
+                run = ctx.client.execute_workflow(workflow, arg, id=workflow_id, task_queue=queue)
+                await asyncio.wait_for(run, ctx.timeout(steps))
+            except TimeoutError:
+                status, note = "timeout", f"no result within {ctx.timeout(steps):.1f} s"
+            except Exception as error:  # every failure is a row in the table
+                status, note = _outcome(error)
+            wall = time.perf_counter() - started
+            if status == "timeout":
+                # The run may not have started yet, or may have ended meanwhile.
+                with contextlib.suppress(RPCError):
+                    await ctx.client.get_workflow_handle(workflow_id).terminate("benchmark timeout")
+    return await _finish(ctx, name, steps, status, wall, workflow_id, ctx.counting.snapshot(), note)
+
+
+async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
+    project = workdir / f"gen-{ctx.limiter}-{steps}"
+    project.mkdir()
+    (project / "dagent.toml").write_text(DEFINITION.format(max_steps=steps + 2))
+    (project / "bench_tools.py").write_text(TOOLS)
+    prepared = prepare(project)
+    if not prepared.ok:
+        problems = "; ".join(p.render() for p in prepared.problems)
+        return RunResult("generated", ctx.limiter, steps, "build failed", note=problems)
+    apply(prepared)
+    with imported_package(project, "bench_agent") as generated:
+        return await run_workflow(
+            ctx, "generated", steps, "bench", {"task": "go"},
+            generated.workflows, generated.activities,
+        )  # fmt: skip
+
+
+async def run_floor(ctx: Context, steps: int) -> RunResult:
+    return await run_workflow(
+        ctx, "floor", steps, "floor_agent", "go",
+        [floor.FloorAgent], [floor.floor_model, floor.floor_step],
+    )  # fmt: skip
+
+
+async def run_engine_limit(ctx: Context, steps: int) -> RunResult:
+    result = await run_workflow(
+        ctx, "engine", steps, "noop_loop", 2 * steps, [noop_loop.NoopLoop], [noop_loop.noop]
+    )
+    result.note = f"{2 * steps} no-op activities {result.note}".strip()
+    return result
+
+
+async def run_model_only(
+    ctx: Context, steps: int, base_url: str, requests: list[dict[str, Any]]
+) -> RunResult:
+    """The scripted model's own time: the recorded requests sent again, one after another."""
+    client = openai.AsyncOpenAI(api_key="bench", base_url=base_url, max_retries=0)
+    started = time.perf_counter()
+    for body in requests:
+        # The low-level call skips the SDK's per-message request transform (see docs).
+        await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
+    wall = time.perf_counter() - started
+    await client.close()
+    return RunResult("model", ctx.limiter, steps, "completed", wall,
+                     note=f"{len(requests)} requests via client.post")  # fmt: skip
+
+
+async def run_deepagents(
+    ctx: Context, steps: int, python: Path | None, install_note: str, base_url: str
+) -> RunResult:
+    if python is None:
+        status = "skipped" if install_note.startswith("skipped") else "not installed"
+        return RunResult("deepagents", ctx.limiter, steps, status, note=install_note)
+    workflow_id = f"deepagents-{steps}-{uuid.uuid4().hex[:6]}"
+    command = [str(python), str(HERE / "deepagents_side.py"), "--address", ctx.address,
+               "--base-url", base_url, "--steps", str(steps), "--workflow-id", workflow_id,
+               "--timeout", str(ctx.timeout(steps))]  # fmt: skip
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            command,
+            capture_output=True,
+            text=True,
+            timeout=ctx.timeout(steps) + 120,
+        )
+        outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError) as error:
+        tail = locals().get("done")
+        stderr = tail.stderr[-500:] if tail is not None else ""
+        print(f"deepagents side failed: {error}\n{stderr}", file=sys.stderr)
+        return RunResult("deepagents", ctx.limiter, steps, "error", note=f"{error}"[:200])
+    return await _finish(
+        ctx, "deepagents", steps, outcome["status"], outcome["wall"], workflow_id,
+        outcome["counts"], outcome.get("error", "")[:200],
+    )  # fmt: skip

@@ -1,0 +1,136 @@
+"""Markdown tables for the benchmarks, and writing them into docs between markers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+MISSING = "\u2013"  # an en dash marks a value the run could not measure
+
+NAMES = {
+    "generated": "dagent-gen (generated)",
+    "floor": "hand-written floor",
+    "deepagents": "temporalio-deepagents",
+    "engine": "engine limit (2N no-op activities)",
+    "model": "scripted model's own time",
+}
+LIMITERS = {
+    "raised": "dev server limiter raised (`history.transferProcessorMaxPollRPS=1000`)",
+    "default": "dev server at its default limiter (20 transfer-queue polls per second)",
+}
+
+
+def human_bytes(size: int | None) -> str:
+    if size is None:
+        return MISSING
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.2f} MB"
+    return f"{size / 1000:.1f} KB"
+
+
+def _num(value: int | None) -> str:
+    return MISSING if value is None else str(value)
+
+
+def _loop_row(row: dict[str, Any]) -> str:
+    steps, wall, size = row["steps"], row["wall"], row["history_bytes"]
+    status = row["status"] if row["status"] == "completed" else f"**{row['status']}**"
+    cells = [
+        str(steps),
+        NAMES.get(row["implementation"], row["implementation"]),
+        status,
+        MISSING if wall is None else f"{wall:.2f}",
+        MISSING if wall is None else f"{1000 * wall / steps:.1f}",
+        human_bytes(size),
+        MISSING if size is None else f"{size / steps / 1000:.1f}",
+        _num(row["events"]),
+        _num(row["activities"]),
+        _num(row["heartbeats"]),
+        _num(row["queries"]),
+        _num(row["actions"]),
+        row["note"].replace("|", "/").replace("\n", " ")[:120],
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _overhead_rows(rows: Sequence[dict[str, Any]]) -> Iterable[str]:
+    by_key = {(r["steps"], r["implementation"]): r for r in rows}
+    for steps in sorted({r["steps"] for r in rows}):
+        generated, engine, model = (
+            by_key.get((steps, k)) for k in ("generated", "engine", "model")
+        )
+        walls = [r["wall"] if r and r["status"] == "completed" else None
+                 for r in (generated, engine, model)]  # fmt: skip
+        if None in walls:
+            yield f"| {steps} | {MISSING} | {MISSING} | {MISSING} | {MISSING} |"
+            continue
+        g, e, m = (float(w) for w in walls if w is not None)
+        yield (f"| {steps} | {g:.2f} | {e:.2f} | {m:.2f} | "
+               f"{1000 * (g - e - m) / steps:.1f} |")  # fmt: skip
+
+
+def loop_tables(results: Sequence[dict[str, Any]], meta: str) -> str:
+    """One results table and one overhead table per limiter setting."""
+    lines = [meta, ""]
+    for limiter in ("raised", "default"):
+        rows = [r for r in results if r["limiter"] == limiter]
+        if not rows:
+            continue
+        lines += [
+            f"#### N-step loop, {LIMITERS[limiter]}", "",
+            "| steps | implementation | status | wall s | ms / step | history | KB / step "
+            "| events | activity runs | heartbeats | queries | actions | note |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+            *(_loop_row(r) for r in sorted(rows, key=lambda r: r["steps"])),
+            "",
+            f"Overhead of the generated code, {limiter} limiter "
+            "(generated wall - engine limit - model's own time, per step):", "",
+            "| steps | generated s | engine limit s | model's own s | overhead ms / step |",
+            "|---|---|---|---|---|",
+            *_overhead_rows(rows),
+            "",
+        ]  # fmt: skip
+    return "\n".join(lines)
+
+
+def write_between_markers(path: Path, name: str, text: str) -> bool:
+    """Replace what sits between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in ``path``.
+
+    Returns ``False`` (and changes nothing) when the markers are missing.
+    """
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    content = path.read_text()
+    if begin not in content or end not in content:
+        return False
+    head, rest = content.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n{text.strip()}\n{end}{tail}")
+    return True
+
+
+def machine_description(extra: str = "") -> str:
+    """One line naming the machine and versions, for the top of every results block."""
+    import datetime
+    import os
+    import platform
+    import subprocess
+    from importlib.metadata import version
+
+    from dagent_gen.testing.temporal_server import find_temporal_cli
+
+    kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal:"))  # fmt: skip
+    cli = subprocess.run([str(find_temporal_cli()), "--version"], capture_output=True,
+                         text=True, timeout=60).stdout.strip()  # fmt: skip
+    parts = [
+        f"Measured {datetime.date.today().isoformat()}",
+        f"{len(os.sched_getaffinity(0))} cores (nproc), {kib / 2**20:.0f} GiB",
+        f"Python {platform.python_version()}",
+        cli,
+        f"temporalio {version('temporalio')}",
+        f"dagent-gen {version('dagent-gen')}",
+    ]
+    if extra:
+        parts.append(extra)
+    return "; ".join(parts) + "."

@@ -1,0 +1,193 @@
+"""Benchmark: the N-step tool loop against the engine's own limit (issue 12, item 2).
+
+    uv run --frozen python benchmarks/tool_loop.py                   # full: N = 10,50,200,1000
+    uv run --frozen python benchmarks/tool_loop.py --quick           # N = 10, raised limiter
+    uv run --frozen python benchmarks/tool_loop.py --steps 10,50 --write-docs
+
+The scripted model calls tool ``step`` N times, then answers. For each N, on one local
+Temporal dev server, in one run:
+
+1. the code dagent-gen generates from a small definition written here,
+2. the hand-written floor (``floor.py``),
+3. temporalio-deepagents, in its own virtual environment (``deepagents_env.py``),
+4. the engine's limit: 2N no-op activities (``noop_loop.py``),
+5. the scripted model's own time: the generated run's requests sent again with
+   ``client.post``.
+
+All of it twice: with the dev server's transfer-queue limiter raised and at its default.
+Writes ``benchmarks/results/tool_loop.json``; with ``--write-docs`` also the tables into
+docs/benchmarks.md (between markers) and the picture docs/img/tool-loop.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from counters import Counting
+from deepagents_env import ensure_deepagents
+from loop_runs import (
+    Context,
+    RunResult,
+    run_deepagents,
+    run_engine_limit,
+    run_floor,
+    run_generated,
+    run_model_only,
+)
+from report import loop_tables, machine_description, write_between_markers
+from temporalio.client import Client
+
+from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, respond, text, tool_calls
+from dagent_gen.testing import call as tool_call_of
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RAISED = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"]
+
+
+def script_for(steps: int) -> Any:
+    """A model that calls ``step`` until it has seen ``steps`` tool results, then answers."""
+
+    def reply(request: dict[str, Any]) -> Any:
+        done = sum(1 for m in request["messages"] if m.get("role") == "tool")
+        if done >= steps:
+            return text(f"finished {done} steps")
+        return tool_calls(tool_call_of("step", {"n": done + 1}))
+
+    return respond(reply)
+
+
+def _checked(result: RunResult, model: ScriptedModelServer | None = None) -> RunResult:
+    if model is not None and model.violations:
+        result.note = f"{result.note} model rejected: {model.violations[0][:100]}".strip()
+    print(f"  {result.limiter} N={result.steps} {result.implementation}: {result.status} "
+          f"{result.wall and round(result.wall, 2)} s, {result.history_bytes} B",
+          file=sys.stderr, flush=True)  # fmt: skip
+    return result
+
+
+async def run_steps(
+    ctx: Context, steps: int, deepagents: tuple[Path | None, str], workdir: Path
+) -> list[RunResult]:
+    results = []
+    with ScriptedModelServer(default=script_for(steps)) as model:
+        os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = model.base_url, "bench"
+        results.append(_checked(await run_generated(ctx, steps, workdir), model))
+        requests = model.requests  # the same conversation, for the model's own time
+    with ScriptedModelServer(default=script_for(steps)) as model:
+        results.append(_checked(await run_model_only(ctx, steps, model.base_url, requests), model))
+    del requests
+    with ScriptedModelServer(default=script_for(steps)) as model:
+        os.environ["OPENAI_BASE_URL"] = model.base_url
+        results.append(_checked(await run_floor(ctx, steps), model))
+    with ScriptedModelServer(default=script_for(steps)) as model:
+        python, note = deepagents
+        found = await run_deepagents(ctx, steps, python, note, model.base_url)
+        results.append(_checked(found, model))
+    results.append(_checked(await run_engine_limit(ctx, steps)))
+    return results
+
+
+async def run_setting(
+    limiter: str, args: argparse.Namespace, deepagents: tuple[Path | None, str], workdir: Path
+) -> list[RunResult]:
+    results: list[RunResult] = []
+    with TemporalDevServer(extra_args=RAISED if limiter == "raised" else ()) as server:
+        counting = Counting()
+        client = await Client.connect(server.address, interceptors=[counting])
+        ctx = Context(client, counting, server.address, limiter, args.timeout_base,
+                      args.timeout_per_step)  # fmt: skip
+        for steps in args.steps:
+            results += await run_steps(ctx, steps, deepagents, workdir)
+    return results
+
+
+def draw(results_file: Path, picture: Path) -> None:
+    """matplotlib stays out of the project: ``uv run --with`` gives the plot its own env."""
+    command = ["uv", "run", "--no-project", "--with", "matplotlib", "python",
+               str(HERE / "plot.py"), str(results_file), str(picture)]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"picture not drawn: {error}", file=sys.stderr)
+        return
+    if done.returncode != 0:
+        print(f"picture not drawn: {done.stderr[-500:]}", file=sys.stderr)
+
+
+async def main(args: argparse.Namespace) -> None:
+    deepagents: tuple[Path | None, str] = (None, "skipped (--no-deepagents)")
+    if not args.no_deepagents:
+        deepagents = await asyncio.to_thread(ensure_deepagents)
+        print(f"temporalio-deepagents: {deepagents[1]}", file=sys.stderr)
+    results: list[RunResult] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for limiter in args.limiter:
+            results += await run_setting(limiter, args, deepagents, Path(tmp))
+    rows = [asdict(r) for r in results]
+    meta = machine_description(deepagents[1])
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
+    tables = loop_tables(rows, meta)
+    if args.write_docs:
+        if not write_between_markers(ROOT / "docs" / "benchmarks.md", "tool-loop", tables):
+            print("markers <!-- tool-loop:begin/end --> not found in docs/benchmarks.md",
+                  file=sys.stderr)  # fmt: skip
+        draw(args.results, ROOT / "docs" / "img" / "tool-loop.png")
+    print(tables)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--steps",
+        default="10,50,200,1000",
+        help="comma-separated step counts (default: 10,50,200,1000)",
+    )
+    parser.add_argument(
+        "--limiter",
+        default="raised,default",
+        help="dev server settings to run: raised, default or both",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="N = 10 with the raised limiter only (a smoke run)"
+    )
+    parser.add_argument(
+        "--no-deepagents",
+        action="store_true",
+        help="skip temporalio-deepagents (no install, rows say skipped)",
+    )
+    parser.add_argument(
+        "--timeout-base",
+        type=float,
+        default=120.0,
+        help="seconds every run may take, plus --timeout-per-step * N",
+    )
+    parser.add_argument("--timeout-per-step", type=float, default=2.0)
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="write the tables into docs/benchmarks.md and draw docs/img/",
+    )
+    parser.add_argument("--results", type=Path, default=HERE / "results" / "tool_loop.json")
+    args = parser.parse_args(argv)  # fmt: skip
+    if args.quick:
+        args.steps, args.limiter = "10", "raised"
+    args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    args.limiter = [s.strip() for s in args.limiter.split(",") if s.strip()]
+    if not args.steps or not set(args.limiter) <= {"raised", "default"} or not args.limiter:
+        parser.error("--steps needs numbers; --limiter takes raised and/or default")
+    return args
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
