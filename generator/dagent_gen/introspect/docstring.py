@@ -8,6 +8,13 @@ Other sections (``Returns:``, ``Raises:``, ``Examples:``...) describe things the
 need, so they only serve to end the description.
 
 It never raises: a malformed docstring yields whatever could be understood.
+
+Why hand-written (see docs/decisions.md): docstring-parser and griffe were both run on this
+module's test corpus and each got cases wrong that tool authors write: a type containing a
+colon (``when (Literal["a:b"]): ...``), a docstring that starts with ``Args:`` on the
+opening line, ``Keyword Args:`` (docstring-parser), a section not preceded by a blank line
+and mixed Google/reST (griffe needs a blank line; docstring-parser picks one style). The
+formats are stable, so this parser does not drift the way an API schema would.
 """
 
 from __future__ import annotations
@@ -69,12 +76,15 @@ class ParsedDocstring:
 
     ``summary`` is the first paragraph on one line (good for listings); ``description`` is
     all text before the first section, paragraphs kept; ``params`` maps a parameter name to
-    its description (continuation lines joined with single spaces).
+    its description (continuation lines joined with single spaces); ``param_lines`` maps it
+    to the 0-based line of its entry, counted from the first line of ``inspect.cleandoc``'s
+    result (so a caller can point at an entry for a parameter the function does not have).
     """
 
     summary: str = ""
     description: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    param_lines: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 def parse_docstring(doc: str | None) -> ParsedDocstring:
@@ -93,9 +103,11 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
     description = _normalise_paragraphs(lines[:body_end])
     summary = " ".join(description.split("\n\n", 1)[0].split())
     params: dict[str, str] = {}
-    for name, text in _google_params(lines) + _rest_params(lines):
+    param_lines: dict[str, int] = {}
+    for name, text, line in _google_params(lines) + _rest_params(lines):
         params.setdefault(name, text)
-    return ParsedDocstring(summary=summary, description=description, params=params)
+        param_lines.setdefault(name, line)
+    return ParsedDocstring(summary, description, params, param_lines)
 
 
 def _indent(line: str) -> int:
@@ -179,9 +191,13 @@ def _split_entry(text: str) -> tuple[str, str] | None:
     return name, rest[1:].strip()
 
 
-def _google_params(lines: list[str]) -> list[tuple[str, str]]:
+# (name, text, 0-based line of the entry)
+_Entry = tuple[str, str, int]
+
+
+def _google_params(lines: list[str]) -> list[_Entry]:
     """Entries of every parameter section (Google ``Args:`` or NumPy ``Parameters``)."""
-    found: list[tuple[str, str]] = []
+    found: list[_Entry] = []
     index = 0
     while index < len(lines):
         title = _section_title(lines, index)
@@ -199,42 +215,43 @@ def _google_params(lines: list[str]) -> list[tuple[str, str]]:
             if not numpy and line.strip() and _indent(line) <= header_indent:
                 break  # Google entries are indented under the header
             index += 1
-        found += _numpy_entries(lines[start:index]) if numpy else _entries(lines[start:index])
+        block = lines[start:index]
+        found += _numpy_entries(block, start) if numpy else _entries(block, start)
     return found
 
 
-def _entries(block: list[str]) -> list[tuple[str, str]]:
+def _entries(block: list[str], first: int) -> list[_Entry]:
     """Google entries: one per line at the block's base indent, deeper lines continue it."""
     base = min((_indent(line) for line in block if line.strip()), default=0)
-    found: list[tuple[str, list[str]]] = []
-    for line in block:
+    found: list[tuple[str, list[str], int]] = []
+    for offset, line in enumerate(block):
         entry = _split_entry(line.strip()) if line.strip() and _indent(line) == base else None
         if entry is not None:
-            found.append((entry[0], [entry[1]]))
+            found.append((entry[0], [entry[1]], first + offset))
         elif found:
             found[-1][1].append(line)
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for name, parts, at in found]
 
 
-def _numpy_entries(block: list[str]) -> list[tuple[str, str]]:
+def _numpy_entries(block: list[str], first: int) -> list[_Entry]:
     """NumPy entries: ``name : type`` at the base indent, the description indented below."""
     base = min((_indent(line) for line in block if line.strip()), default=0)
-    found: list[tuple[str, list[str]]] = []
-    for line in block:
+    found: list[tuple[str, list[str], int]] = []
+    for offset, line in enumerate(block):
         if line.strip() and _indent(line) == base:
             match = _NAME.match(line.strip())
             if match:
-                found.append((match.group("name"), []))
+                found.append((match.group("name"), [], first + offset))
         elif found:
             found[-1][1].append(line)
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for name, parts, at in found]
 
 
-def _rest_params(lines: list[str]) -> list[tuple[str, str]]:
+def _rest_params(lines: list[str]) -> list[_Entry]:
     """``:param name: text`` / ``:param type name: text`` fields, with indented continuation."""
-    found: list[tuple[str, list[str]]] = []
+    found: list[tuple[str, list[str], int]] = []
     current: list[str] | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         match = _REST_FIELD.match(line.strip())
         if match:
             current = None
@@ -243,11 +260,11 @@ def _rest_params(lines: list[str]) -> list[tuple[str, str]]:
                 name_match = _NAME.match(words[-1])
                 if name_match:
                     current = [match.group("text")]
-                    found.append((name_match.group("name"), current))
+                    found.append((name_match.group("name"), current, index))
         elif current is not None and line.strip() and _indent(line) > 0:
             current.append(line)
         elif not line.strip():
             continue
         else:
             current = None
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for name, parts, at in found]
