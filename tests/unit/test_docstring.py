@@ -168,6 +168,15 @@ def test_numpy_parameters_section() -> None:
     assert parsed.params == {"url": "The address to fetch.", "retries": "How often to retry."}
 
 
+def test_numpy_entry_naming_several_parameters_documents_each() -> None:
+    doc = (
+        "Move.\n\nParameters\n----------\nx, y : int\n    Coordinates.\nspeed : float\n    Fast.\n"
+    )
+    parsed = parse_docstring(doc)
+    assert parsed.params == {"x": "Coordinates.", "y": "Coordinates.", "speed": "Fast."}
+    assert parsed.param_lines == {"x": 4, "y": 4, "speed": 6}
+
+
 def test_first_description_wins_on_duplicates() -> None:
     doc = "Do it.\n\nArgs:\n    x: Google.\n\n:param x: reST.\n"
     assert parse_docstring(doc).params == {"x": "Google."}

@@ -234,17 +234,18 @@ def _entries(block: list[str], first: int) -> list[_Entry]:
 
 
 def _numpy_entries(block: list[str], first: int) -> list[_Entry]:
-    """NumPy entries: ``name : type`` at the base indent, the description indented below."""
+    """NumPy entries: ``name : type`` (or ``a, b : type``) at the base indent, text below."""
     base = min((_indent(line) for line in block if line.strip()), default=0)
-    found: list[tuple[str, list[str], int]] = []
+    found: list[tuple[list[str], list[str], int]] = []
     for offset, line in enumerate(block):
         if line.strip() and _indent(line) == base:
-            match = _NAME.match(line.strip())
-            if match:
-                found.append((match.group("name"), [], first + offset))
+            # ``x, y : int`` documents two parameters with one text.
+            names = [_NAME.match(n.strip()) for n in line.split(" :", 1)[0].split(",")]
+            if all(names):
+                found.append(([m.group("name") for m in names if m], [], first + offset))
         elif found:
             found[-1][1].append(line)
-    return [(name, _join(parts), at) for name, parts, at in found]
+    return [(name, _join(parts), at) for names, parts, at in found for name in names]
 
 
 def _rest_params(lines: list[str]) -> list[_Entry]:
