@@ -20,10 +20,14 @@ formats are stable, so this parser does not drift the way an API schema would.
 from __future__ import annotations
 
 import inspect
+import linecache
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 
-__all__ = ["ParsedDocstring", "parse_docstring"]
+from dagent_gen.diagnostics import Diagnostic, Location, warning
+
+__all__ = ["ParsedDocstring", "parse_docstring", "unknown_param_warnings"]
 
 # Section titles that open a parameter list (compared lower-case, without the colon).
 _PARAM_SECTIONS = frozenset(
@@ -77,14 +81,15 @@ class ParsedDocstring:
     ``summary`` is the first paragraph on one line (good for listings); ``description`` is
     all text before the first section, paragraphs kept; ``params`` maps a parameter name to
     its description (continuation lines joined with single spaces); ``param_lines`` maps it
-    to the 0-based line of its entry, counted from the first line of ``inspect.cleandoc``'s
-    result (so a caller can point at an entry for a parameter the function does not have).
+    to the 0-based line of its entry, counted from ``first_line``, the first line of
+    ``inspect.cleandoc``'s result (so an entry for a missing parameter can be pointed at).
     """
 
     summary: str = ""
     description: str = ""
     params: dict[str, str] = field(default_factory=dict)
     param_lines: dict[str, int] = field(default_factory=dict, compare=False)
+    first_line: str = field(default="", compare=False)
 
 
 def parse_docstring(doc: str | None) -> ParsedDocstring:
@@ -107,7 +112,41 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
     for name, text, line in _google_params(lines) + _rest_params(lines):
         params.setdefault(name, text)
         param_lines.setdefault(name, line)
-    return ParsedDocstring(summary, description, params, param_lines)
+    return ParsedDocstring(summary, description, params, param_lines, lines[0].strip())
+
+
+def unknown_param_warnings(
+    docs: ParsedDocstring, parameters: Set[str], where: Location
+) -> list[Diagnostic]:
+    """DG308 warnings: docstring entries for names not in ``parameters``, at their lines.
+
+    Usually a typo or a renamed parameter; the entry's text would never reach the model.
+    ``where`` is the function's ``def`` line; the docstring is looked up just below it.
+    """
+    unknown = {n: line for n, line in docs.param_lines.items() if n not in parameters}
+    first = _docstring_first_line(docs.first_line, where) if unknown else 0
+    return [
+        warning(
+            "DG308",
+            f"the docstring documents `{name}`, which is not a parameter of the function",
+            Location(where.file, first + line) if first else where,
+            hint="fix the name in the docstring or remove the entry",
+        )
+        for name, line in unknown.items()
+    ]
+
+
+def _docstring_first_line(head: str, where: Location) -> int:
+    """The file line holding the docstring's first text line (0: not found, e.g. inherited).
+
+    ``inspect.cleandoc`` drops leading blank lines but keeps the others, so the entries'
+    ``param_lines`` count from this line.
+    """
+    lines = linecache.getlines(where.file) if head and where.line else []
+    for number in range(where.line, min(len(lines), where.line + 50) + 1):
+        if head in lines[number - 1]:
+            return number
+    return 0
 
 
 def _indent(line: str) -> int:

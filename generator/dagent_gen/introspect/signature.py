@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from dagent_gen.diagnostics import Diagnostic, Location, error, warning
-from dagent_gen.introspect.docstring import ParsedDocstring, parse_docstring
+from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
 
 __all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
 
@@ -98,9 +98,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     if schema is None:
         return None, [schema_error] if schema_error else []
 
-    doc = inspect.getdoc(fn)
-    docs = parse_docstring(doc)
-    doc_warnings = _unknown_documented_params(docs, doc, sig, source.definition)
+    docs = parse_docstring(inspect.getdoc(fn))
     properties: dict[str, Any] = schema["properties"]
     for param_name, text in docs.params.items():
         prop = properties.get(param_name)
@@ -121,41 +119,8 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
             returns=format_annotation(hints["return"]) if "return" in hints else "",
             source=source.definition,
         ),
-        doc_warnings,
+        unknown_param_warnings(docs, set(sig.parameters), source.definition),
     )
-
-
-def _unknown_documented_params(
-    docs: ParsedDocstring, doc: str | None, sig: inspect.Signature, where: Location
-) -> list[Diagnostic]:
-    """DG308 warnings: docstring entries for parameters the function does not have.
-
-    Usually a typo or a renamed parameter; the entry's text would never reach the model.
-    """
-    unknown = {n: line for n, line in docs.param_lines.items() if n not in sig.parameters}
-    first = _docstring_first_line(doc or "", where) if unknown else 0
-    return [
-        warning(
-            "DG308",
-            f"the docstring documents `{name}`, which is not a parameter of the function",
-            Location(where.file, first + line) if first else where,
-            hint="fix the name in the docstring or remove the entry",
-        )
-        for name, line in unknown.items()
-    ]
-
-
-def _docstring_first_line(doc: str, where: Location) -> int:
-    """The file line with the docstring's first text line, searched just below the ``def``.
-
-    0 when it is not there (an inherited docstring, or no source).
-    """
-    head = doc.strip().splitlines()[0].strip() if doc.strip() else ""
-    lines = linecache.getlines(where.file) if head and where.line else []
-    for number in range(where.line, min(len(lines), where.line + 50) + 1):
-        if head in lines[number - 1]:
-            return number
-    return 0
 
 
 # --- source locations ------------------------------------------------------------------------
