@@ -403,3 +403,77 @@ def test_stop_is_idempotent_and_releases_port() -> None:
     server.stop()
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(url + "/models", timeout=2)
+
+
+CALL = {"id": "a", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        # Arrays nested in messages (content parts, tool calls) are ``Iterable`` in the openai
+        # types, which pydantic checks lazily; they must still be checked, with their path.
+        (
+            [{"role": "user", "content": [{"type": "text", "text": 5}]}],
+            "messages[0].content[0].text",
+        ),
+        (
+            [
+                {
+                    "role": "assistant",
+                    "tool_calls": [{**CALL, "function": {"name": "s", "arguments": {}}}],
+                }
+            ],
+            "messages[0].tool_calls[0].function.arguments",
+        ),
+        ([{"role": "user", "content": "x", "tool_call_id": "a"}], "messages[0].tool_call_id"),
+        ([{"content": "x"}], "messages[0].role"),
+        ([{"role": "robot", "content": "x"}], "messages[0].role"),
+        ([{"role": "assistant"}], "messages[0].content"),
+        ([{"role": "user", "content": []}], "messages[0].content"),
+        ([{"role": "assistant", "tool_calls": [CALL, CALL]}], "messages[0].tool_calls[1].id"),
+    ],
+)
+def test_message_shape_errors_name_the_exact_param(
+    server: ScriptedModelServer, messages: list[Any], param: str
+) -> None:
+    status, answer = raw_post(server, {"model": "m", "messages": messages})
+    assert status == 400, answer
+    assert answer["error"]["param"] == param, answer
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        (
+            {"tools": [{"type": "function", "function": {"name": "f", "bogus": 1}}]},
+            "tools[0].function.bogus",
+        ),
+        ({"tools": [{"type": "function", "function": {"name": "f"}, "x": 1}]}, "tools[0].x"),
+        ({"temperature": "0.5"}, "temperature"),  # strict: no string-to-number coercion
+        ({"response_format": {"type": "xml"}}, "response_format.type"),
+        ({"stop": ["a"] * 5}, "stop"),
+        ({"messages": "hi"}, "messages"),
+    ],
+)
+def test_request_shape_errors_name_the_exact_param(
+    server: ScriptedModelServer, extra: dict[str, Any], param: str
+) -> None:
+    body = {"model": "m", "messages": msgs({"role": "user", "content": "x"}), **extra}
+    status, answer = raw_post(server, body)
+    assert status == 400, answer
+    assert answer["error"]["param"] == param, answer
+
+
+def test_every_argument_of_the_openai_request_type_is_recognised() -> None:
+    """The accepted keys come from the installed openai package, not from a hand-kept list."""
+    from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+
+    from dagent_gen.testing._chat_validation import RequestError, validate_chat_request
+
+    body = {"model": "m", "messages": msgs({"role": "user", "content": "x"})}
+    for key in CompletionCreateParamsNonStreaming.__annotations__:
+        try:
+            validate_chat_request({**body, key: None} if key not in body else body)
+        except RequestError as error:
+            assert "Unrecognized" not in error.message, (key, error.message)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dagent_gen.introspect import ParsedDocstring, parse_docstring
+import importlib
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dagent_gen.diagnostics import Location
+from dagent_gen.introspect import ParsedDocstring, describe_function, parse_docstring
 
 
 def test_empty_and_missing_docstrings_give_empty_parts() -> None:
@@ -160,6 +168,15 @@ def test_numpy_parameters_section() -> None:
     assert parsed.params == {"url": "The address to fetch.", "retries": "How often to retry."}
 
 
+def test_numpy_entry_naming_several_parameters_documents_each() -> None:
+    doc = (
+        "Move.\n\nParameters\n----------\nx, y : int\n    Coordinates.\nspeed : float\n    Fast.\n"
+    )
+    parsed = parse_docstring(doc)
+    assert parsed.params == {"x": "Coordinates.", "y": "Coordinates.", "speed": "Fast."}
+    assert parsed.param_lines == {"x": 4, "y": 4, "speed": 6}
+
+
 def test_first_description_wins_on_duplicates() -> None:
     doc = "Do it.\n\nArgs:\n    x: Google.\n\n:param x: reST.\n"
     assert parse_docstring(doc).params == {"x": "Google."}
@@ -176,3 +193,44 @@ def test_unindented_first_line_with_indented_rest() -> None:
 def test_bare_section_followed_by_another_section() -> None:
     doc = "Args:\n    x: The x.\n    y: The y.\nReturns:\n    z: not a parameter.\n"
     assert parse_docstring(doc).params == {"x": "The x.", "y": "The y."}
+
+
+def test_param_lines_point_at_each_entry_in_every_style() -> None:
+    google = "Do it.\n\nArgs:\n    x: The x.\n        more.\n    y: The y.\n"
+    rest = "Do it.\n\n:param x: The x.\n:param int y: The y.\n"
+    numpy = "Do it.\n\nParameters\n----------\nx : int\n    The x.\ny : str\n    The y.\n"
+    bare = "Args:\n    x: The x.\n    y: The y.\n"
+    assert parse_docstring(google).param_lines == {"x": 3, "y": 5}
+    assert parse_docstring(rest).param_lines == {"x": 2, "y": 3}
+    assert parse_docstring(numpy).param_lines == {"x": 4, "y": 6}
+    assert parse_docstring(bare).param_lines == {"x": 1, "y": 2}
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        '"""Search.\n\n    Args:\n        query: Text.\n        limt: A typo.\n    """',
+        '"""Search.\n\n    :param query: Text.\n    :param limt: A typo.\n    """',
+        '"""\n    Search.\n\n    Parameters\n    ----------\n    query : str\n        Text.\n'
+        '    limt : int\n        A typo.\n    """',
+    ],
+)
+def test_entry_for_a_missing_parameter_is_a_warning_at_its_line(
+    tmp_path: Path, docstring: str
+) -> None:
+    name = f"dgdoc_{uuid.uuid4().hex[:12]}"
+    source = f"def tool(query: str, limit: int = 5) -> str:\n    {docstring}\n    return query\n"
+    path = tmp_path / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        signature, diagnostics = describe_function(importlib.import_module(name).tool)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    assert signature is not None, "a warning must not stop the build"
+    assert [(d.code, d.severity) for d in diagnostics] == [("DG308", "warning")]
+    assert "`limt`" in diagnostics[0].message
+    typo_line = next(i for i, line in enumerate(source.splitlines(), 1) if "limt" in line)
+    assert diagnostics[0].location == Location(str(path), typo_line)
+    assert "description" not in signature.parameters_schema["properties"]["limit"]

@@ -8,15 +8,26 @@ Other sections (``Returns:``, ``Raises:``, ``Examples:``...) describe things the
 need, so they only serve to end the description.
 
 It never raises: a malformed docstring yields whatever could be understood.
+
+Why hand-written (see docs/decisions.md): docstring-parser and griffe were both run on this
+module's test corpus and each got cases wrong that tool authors write: a type containing a
+colon (``when (Literal["a:b"]): ...``), a docstring that starts with ``Args:`` on the
+opening line, ``Keyword Args:`` (docstring-parser), a section not preceded by a blank line
+and mixed Google/reST (griffe needs a blank line; docstring-parser picks one style). The
+formats are stable, so this parser does not drift the way an API schema would.
 """
 
 from __future__ import annotations
 
 import inspect
+import linecache
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 
-__all__ = ["ParsedDocstring", "parse_docstring"]
+from dagent_gen.diagnostics import Diagnostic, Location, warning
+
+__all__ = ["ParsedDocstring", "parse_docstring", "unknown_param_warnings"]
 
 # Section titles that open a parameter list (compared lower-case, without the colon).
 _PARAM_SECTIONS = frozenset(
@@ -69,12 +80,16 @@ class ParsedDocstring:
 
     ``summary`` is the first paragraph on one line (good for listings); ``description`` is
     all text before the first section, paragraphs kept; ``params`` maps a parameter name to
-    its description (continuation lines joined with single spaces).
+    its description (continuation lines joined with single spaces); ``param_lines`` maps it
+    to the 0-based line of its entry, counted from ``first_line``, the first line of
+    ``inspect.cleandoc``'s result (so an entry for a missing parameter can be pointed at).
     """
 
     summary: str = ""
     description: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    param_lines: dict[str, int] = field(default_factory=dict, compare=False)
+    first_line: str = field(default="", compare=False)
 
 
 def parse_docstring(doc: str | None) -> ParsedDocstring:
@@ -93,9 +108,45 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
     description = _normalise_paragraphs(lines[:body_end])
     summary = " ".join(description.split("\n\n", 1)[0].split())
     params: dict[str, str] = {}
-    for name, text in _google_params(lines) + _rest_params(lines):
+    param_lines: dict[str, int] = {}
+    for name, text, line in _google_params(lines) + _rest_params(lines):
         params.setdefault(name, text)
-    return ParsedDocstring(summary=summary, description=description, params=params)
+        param_lines.setdefault(name, line)
+    return ParsedDocstring(summary, description, params, param_lines, lines[0].strip())
+
+
+def unknown_param_warnings(
+    docs: ParsedDocstring, parameters: Set[str], where: Location
+) -> list[Diagnostic]:
+    """DG308 warnings: docstring entries for names not in ``parameters``, at their lines.
+
+    Usually a typo or a renamed parameter; the entry's text would never reach the model.
+    ``where`` is the function's ``def`` line; the docstring is looked up just below it.
+    """
+    unknown = {n: line for n, line in docs.param_lines.items() if n not in parameters}
+    first = _docstring_first_line(docs.first_line, where) if unknown else 0
+    return [
+        warning(
+            "DG308",
+            f"the docstring documents `{name}`, which is not a parameter of the function",
+            Location(where.file, first + line) if first else where,
+            hint="fix the name in the docstring or remove the entry",
+        )
+        for name, line in unknown.items()
+    ]
+
+
+def _docstring_first_line(head: str, where: Location) -> int:
+    """The file line holding the docstring's first text line (0: not found, e.g. inherited).
+
+    ``inspect.cleandoc`` drops leading blank lines but keeps the others, so the entries'
+    ``param_lines`` count from this line.
+    """
+    lines = linecache.getlines(where.file) if head and where.line else []
+    for number in range(where.line, min(len(lines), where.line + 50) + 1):
+        if head in lines[number - 1]:
+            return number
+    return 0
 
 
 def _indent(line: str) -> int:
@@ -179,9 +230,13 @@ def _split_entry(text: str) -> tuple[str, str] | None:
     return name, rest[1:].strip()
 
 
-def _google_params(lines: list[str]) -> list[tuple[str, str]]:
+# (name, text, 0-based line of the entry)
+_Entry = tuple[str, str, int]
+
+
+def _google_params(lines: list[str]) -> list[_Entry]:
     """Entries of every parameter section (Google ``Args:`` or NumPy ``Parameters``)."""
-    found: list[tuple[str, str]] = []
+    found: list[_Entry] = []
     index = 0
     while index < len(lines):
         title = _section_title(lines, index)
@@ -199,42 +254,44 @@ def _google_params(lines: list[str]) -> list[tuple[str, str]]:
             if not numpy and line.strip() and _indent(line) <= header_indent:
                 break  # Google entries are indented under the header
             index += 1
-        found += _numpy_entries(lines[start:index]) if numpy else _entries(lines[start:index])
+        block = lines[start:index]
+        found += _numpy_entries(block, start) if numpy else _entries(block, start)
     return found
 
 
-def _entries(block: list[str]) -> list[tuple[str, str]]:
+def _entries(block: list[str], first: int) -> list[_Entry]:
     """Google entries: one per line at the block's base indent, deeper lines continue it."""
     base = min((_indent(line) for line in block if line.strip()), default=0)
-    found: list[tuple[str, list[str]]] = []
-    for line in block:
+    found: list[tuple[str, list[str], int]] = []
+    for offset, line in enumerate(block):
         entry = _split_entry(line.strip()) if line.strip() and _indent(line) == base else None
         if entry is not None:
-            found.append((entry[0], [entry[1]]))
+            found.append((entry[0], [entry[1]], first + offset))
         elif found:
             found[-1][1].append(line)
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for name, parts, at in found]
 
 
-def _numpy_entries(block: list[str]) -> list[tuple[str, str]]:
-    """NumPy entries: ``name : type`` at the base indent, the description indented below."""
+def _numpy_entries(block: list[str], first: int) -> list[_Entry]:
+    """NumPy entries: ``name : type`` (or ``a, b : type``) at the base indent, text below."""
     base = min((_indent(line) for line in block if line.strip()), default=0)
-    found: list[tuple[str, list[str]]] = []
-    for line in block:
+    found: list[tuple[list[str], list[str], int]] = []
+    for offset, line in enumerate(block):
         if line.strip() and _indent(line) == base:
-            match = _NAME.match(line.strip())
-            if match:
-                found.append((match.group("name"), []))
+            # ``x, y : int`` documents two parameters with one text.
+            names = [_NAME.match(n.strip()) for n in line.split(" :", 1)[0].split(",")]
+            if all(names):
+                found.append(([m.group("name") for m in names if m], [], first + offset))
         elif found:
             found[-1][1].append(line)
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for names, parts, at in found for name in names]
 
 
-def _rest_params(lines: list[str]) -> list[tuple[str, str]]:
+def _rest_params(lines: list[str]) -> list[_Entry]:
     """``:param name: text`` / ``:param type name: text`` fields, with indented continuation."""
-    found: list[tuple[str, list[str]]] = []
+    found: list[tuple[str, list[str], int]] = []
     current: list[str] | None = None
-    for line in lines:
+    for index, line in enumerate(lines):
         match = _REST_FIELD.match(line.strip())
         if match:
             current = None
@@ -243,11 +300,11 @@ def _rest_params(lines: list[str]) -> list[tuple[str, str]]:
                 name_match = _NAME.match(words[-1])
                 if name_match:
                     current = [match.group("text")]
-                    found.append((name_match.group("name"), current))
+                    found.append((name_match.group("name"), current, index))
         elif current is not None and line.strip() and _indent(line) > 0:
             current.append(line)
         elif not line.strip():
             continue
         else:
             current = None
-    return [(name, _join(parts)) for name, parts in found]
+    return [(name, _join(parts), at) for name, parts, at in found]

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dagent_gen.diagnostics import Diagnostic, Location, error
-from dagent_gen.introspect.docstring import parse_docstring
+from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
 
 __all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
 
@@ -119,7 +119,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
             returns=format_annotation(hints["return"]) if "return" in hints else "",
             source=source.definition,
         ),
-        [],
+        unknown_param_warnings(docs, set(sig.parameters), source.definition),
     )
 
 

@@ -6,11 +6,14 @@ the file on disk (``ours``, possibly edited by the user) and the freshly generat
 region differently we do not guess: we write a git-style diff3 conflict block so the user
 sees all three versions and can decide.
 
-The algorithm is the classic diff3 one: diff base against each side, find the "sync
-regions" (base lines both sides kept unchanged), and look at each unstable chunk between
-them. If only one side touched a chunk, that side wins; if both made the same change, it is
-applied once; otherwise it is a conflict. Adjacent changes with no unchanged line between
-them (including two different insertions at the same point) are conflicts, like in git.
+The classic diff3 algorithm comes from the ``merge3`` package (Breezy's): diff base against
+each side, find the "sync regions" (base lines both sides kept unchanged), and classify each
+unstable chunk between them. If only one side touched a chunk, that side wins; if both made
+the same change, it is applied once; otherwise it is a conflict. Adjacent changes with no
+unchanged line between them (including two different insertions at the same point) are
+conflicts, like in git. This module keeps what is ours to decide: exact line splitting, the
+marker text and labels, conflict positions for messages, ``resolve`` and reading merged
+text back (``split_conflict_sides``).
 
 Lines are split on ``\\n`` only and keep their terminator, so line endings (LF or CRLF) and
 the presence/absence of a final newline survive the merge byte for byte.
@@ -19,9 +22,12 @@ the presence/absence of a final newline survive the merge byte for byte.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from merge3 import Merge3
 
 #: The four diff3 marker prefixes, seven characters each (as git writes them).
 OURS_MARKER = "<<<<<<<"
@@ -88,55 +94,20 @@ def strip_terminator(line: str) -> str:
     return line
 
 
-def _matching_blocks(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int, int]]:
+def _hunks(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) -> Iterator[_Hunk]:
+    """The merge3 package's regions, as settled hunks and conflicts."""
     # autojunk=False: the junk heuristic would treat frequent lines (blank lines, "pass",
     # closing brackets) as junk in files over 200 lines and produce poor, surprising diffs.
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return [(m.a, m.b, m.size) for m in matcher.get_matching_blocks()]
-
-
-def _sync_regions(
-    base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]
-) -> list[tuple[int, int, int, int]]:
-    """Base ranges left unchanged by *both* sides: ``(base_start, base_end, ours_at, theirs_at)``.
-
-    Always ends with an empty region at the very end, so the last unstable chunk is closed.
-    """
-    ours_blocks = _matching_blocks(base, ours)
-    theirs_blocks = _matching_blocks(base, theirs)
-    regions: list[tuple[int, int, int, int]] = []
-    i = j = 0
-    while i < len(ours_blocks) and j < len(theirs_blocks):
-        o_base, o_at, o_len = ours_blocks[i]
-        t_base, t_at, t_len = theirs_blocks[j]
-        low, high = max(o_base, t_base), min(o_base + o_len, t_base + t_len)
-        if low < high:
-            regions.append((low, high, o_at + low - o_base, t_at + low - t_base))
-        if o_base + o_len < t_base + t_len:
-            i += 1
+    matcher = functools.partial(difflib.SequenceMatcher, autojunk=False)
+    merger = Merge3(base, ours, theirs, sequence_matcher=matcher)  # type: ignore[arg-type]
+    for region in merger.merge_regions():
+        if region[0] == "conflict":
+            _, z0, z1, a0, a1, b0, b1 = region
+            yield _Hunk(None, base[z0:z1], ours[a0:a1], theirs[b0:b1], a0)
         else:
-            j += 1
-    regions.append((len(base), len(base), len(ours), len(theirs)))
-    return regions
-
-
-def _hunks(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) -> Iterator[_Hunk]:
-    """Walk the sync regions and classify each unstable chunk between them."""
-    b = o = t = 0
-    for base_start, base_end, ours_at, theirs_at in _sync_regions(base, ours, theirs):
-        base_chunk, ours_chunk = base[b:base_start], ours[o:ours_at]
-        theirs_chunk = theirs[t:theirs_at]
-        if base_chunk or ours_chunk or theirs_chunk:
-            if ours_chunk == base_chunk:
-                yield _Hunk(theirs_chunk)
-            elif theirs_chunk == base_chunk or ours_chunk == theirs_chunk:
-                yield _Hunk(ours_chunk)
-            else:
-                yield _Hunk(None, base_chunk, ours_chunk, theirs_chunk, o)
-        if base_end > base_start:
-            yield _Hunk(base[base_start:base_end])
-        size = base_end - base_start
-        b, o, t = base_end, ours_at + size, theirs_at + size
+            kind, start, end = region
+            side = {"unchanged": base, "same": ours, "a": ours, "b": theirs}[kind]
+            yield _Hunk(side[start:end])
 
 
 def _newline_of(*texts: str) -> str:

@@ -311,12 +311,13 @@ class ScriptedModelServer:
             _check_auth(authorization)
             if body is None:
                 raise RequestError("We could not parse the JSON body of your request.")
-            validate_chat_request(body)
-            if body.get("stream"):
+            if isinstance(body, dict) and body.get("stream") is True:
+                # Checked first: the request types validated below are the non-streaming ones.
                 raise RequestError(
                     "ScriptedModelServer does not support streaming; send stream=false.",
                     param="stream",
                 )
+            validate_chat_request(body)
         except RequestError as error:
             return self._reject(path, error)
         reply = self._take_reply(body)
