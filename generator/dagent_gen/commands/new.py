@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,8 @@ import typer
 from dagent_gen.commands.console import report
 from dagent_gen.diagnostics import has_errors
 from dagent_gen.exit_codes import ExitCode
-from dagent_gen.scaffold import DEFINITION_FILES, dagent_gen_source, new_project, parse_data
+from dagent_gen.project_source import dagent_gen_source, switch_commands
+from dagent_gen.scaffold import DEFINITION_FILES, new_project, parse_data
 
 
 class DefinitionFormat(StrEnum):
@@ -89,6 +91,24 @@ def _created(dest: Path) -> None:
     if source is not None:
         typer.echo(f"it installs dagent-gen from {source.origin} (see pyproject.toml)")
     typer.echo("next:")
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and Path(active).resolve() != (dest / ".venv").resolve():
+        # uv would warn on every command that VIRTUAL_ENV does not match the project's .venv
+        typer.echo(f"  deactivate    # leave {active}: the project gets its own .venv")
     typer.echo(f"  cd {shown}")
     typer.echo("  uv sync")
     typer.echo("  uv run pytest")
+    if source is not None and source.folder is not None:
+        _machine_local(source.folder)
+
+
+def _machine_local(folder: Path) -> None:
+    """Said last, where it is seen: the project cannot be installed anywhere else as it is."""
+    typer.echo("")
+    typer.echo(
+        f"note: this project works on this machine only: it installs dagent-gen from the folder "
+        f"{folder}, so its CI and `uv sync` elsewhere will fail. Before you push, switch to a "
+        "source that works anywhere (README.md, 'Where dagent-gen comes from'), in the project:"
+    )
+    for command in switch_commands(folder):
+        typer.echo(f"  {command}")

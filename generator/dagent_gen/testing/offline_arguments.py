@@ -27,8 +27,47 @@ JsonObject = dict[str, Any]
 EXPRESSION_BONUS = 3
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
-    "a an and are as at be by do does for from how i in is it me of on or please that the "
-    "this to us use was what when where which who why will with you your".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "of",
+        "on",
+        "or",
+        "please",
+        "that",
+        "the",
+        "this",
+        "to",
+        "us",
+        "use",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
 )
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*[a-zA-Z])")
 _QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|'([^']+)'")
@@ -40,8 +79,8 @@ _WORD_OPERATORS = (
     (re.compile(r"\b(times|multiplied by)\b", re.IGNORECASE), "*"),
     (re.compile(r"\bplus\b", re.IGNORECASE), "+"),
     (re.compile(r"\bminus\b", re.IGNORECASE), "-"),
-    (re.compile(r"[×x](?=\s*\d)"), "*"),
-    (re.compile(r"÷"), "/"),
+    (re.compile(r"(?<=\d)(\s*)[x\u00d7](?=\s*\d)"), r"\1*"),  # 3 x 4, 3\u00d74
+    (re.compile("\u00f7"), "/"),
     (re.compile(r"\^"), "**"),
 )
 _EXPRESSION_PARAMETERS = frozenset({"expression", "expr", "formula", "equation", "calculation"})
