@@ -560,13 +560,21 @@ def test_an_active_virtual_environment_is_left_first(
 ) -> None:
     """`uv` in the project warns while another VIRTUAL_ENV is active: `new` says deactivate."""
     monkeypatch.setenv("VIRTUAL_ENV", str(REPO / ".venv"))
+    monkeypatch.setenv("VIRTUAL_ENV_PROMPT", "dagent-gen")  # as `source .venv/bin/activate` does
     result = run_cli("new", "venv-a", "--parent", str(tmp_path), "--defaults")
     assert result.exit_code == 0, result.output
     steps = result.output[result.output.index("next:") :].splitlines()
     assert steps[1].split()[:1] == ["deactivate"]
     assert steps[2].startswith("  cd ")
-    monkeypatch.delenv("VIRTUAL_ENV")
+    # `uv run dagent-gen new` sets VIRTUAL_ENV for `new` alone: nothing to leave in the shell
+    monkeypatch.delenv("VIRTUAL_ENV_PROMPT")
+    monkeypatch.setenv("UV_RUN_RECURSION_DEPTH", "1")
     result = run_cli("new", "venv-b", "--parent", str(tmp_path), "--defaults")
+    assert result.exit_code == 0, result.output
+    assert "deactivate" not in result.output
+    monkeypatch.delenv("VIRTUAL_ENV")
+    monkeypatch.delenv("UV_RUN_RECURSION_DEPTH")
+    result = run_cli("new", "venv-c", "--parent", str(tmp_path), "--defaults")
     assert "deactivate" not in result.output
 
 

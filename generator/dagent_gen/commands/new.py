@@ -91,7 +91,7 @@ def _created(dest: Path) -> None:
     if source is not None:
         typer.echo(f"it installs dagent-gen from {source.origin} (see pyproject.toml)")
     typer.echo("next:")
-    active = os.environ.get("VIRTUAL_ENV")
+    active = _activated_environment()
     if active and Path(active).resolve() != (dest / ".venv").resolve():
         # uv would warn on every command that VIRTUAL_ENV does not match the project's .venv
         typer.echo(f"  deactivate    # leave {active}: the project gets its own .venv")
@@ -100,6 +100,18 @@ def _created(dest: Path) -> None:
     typer.echo("  uv run pytest")
     if source is not None and source.folder is not None:
         _machine_local(source.folder)
+
+
+def _activated_environment() -> str | None:
+    """The virtual environment activated in the user's shell, if any. ``uv run`` sets
+    VIRTUAL_ENV for its child alone (and UV_RUN_RECURSION_DEPTH); an activate script also
+    exports VIRTUAL_ENV_PROMPT."""
+    active = os.environ.get("VIRTUAL_ENV")
+    if not active:
+        return None
+    if "UV_RUN_RECURSION_DEPTH" in os.environ and "VIRTUAL_ENV_PROMPT" not in os.environ:
+        return None
+    return active
 
 
 def _machine_local(folder: Path) -> None:
