@@ -8,6 +8,7 @@ from a built wheel.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -567,6 +568,19 @@ def test_a_failed_recording_is_a_warning_and_the_project_is_kept(
     assert [(p.code, p.severity) for p in problems] == [("DG608", "warning")]
     assert "the 'temporal' CLI was not found" in problems[0].message
     assert files_of(dest) == expected_files("kept", "dagent.toml")  # no history, all else
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml holds the version; the installed metadata and the switch commands read it,
+    and no module or generated file repeats it (a new project's own 0.1.0 is its own)."""
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert importlib.metadata.version("dagent-gen") == version
+    assert f'"dagent-gen>={version}"' in project_source.switch_commands(REPO)[0]
+    for folder in ("generator", "templates/package"):
+        repeated = [
+            p for p in (REPO / folder).rglob("*") if p.is_file() and version in p.read_text()
+        ]
+        assert repeated == [], repeated
 
 
 def test_an_active_virtual_environment_is_left_first(

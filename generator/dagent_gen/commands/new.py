@@ -68,6 +68,8 @@ def new(
     if folder.name and folder.name != name:  # `new some/where/my-agent`
         parent, name = parent / folder.parent, folder.name
     if not problems:
+        # The first build and the recorded example run take a few seconds: say what is going on.
+        typer.echo(f"creating {name}: the project, its first build, one recorded run", err=True)
         fmt = definition_format.value if definition_format else None
         dest, problems = new_project(
             name, parent=parent, format=fmt, defaults=defaults, data=answers
