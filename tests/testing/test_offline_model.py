@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -215,3 +216,16 @@ def test_optional_parameters_only_when_the_task_names_their_value() -> None:
 def test_the_same_request_gets_the_same_reply() -> None:
     replies = {json.dumps(first_call(task)) for task in ["Convert 100 EUR to JPY"] * 3}
     assert len(replies) == 1
+
+
+@pytest.mark.parametrize(
+    "task",
+    [" " * 200_000 + "what?", "(" * 5_000 + "1 + 1" + ")" * 5_000, "1 " * 100_000, "+-" * 50_000],
+    ids=["spaces", "nested", "numbers", "operators"],
+)
+def test_a_hostile_task_is_read_quickly_and_still_answered(task: str) -> None:
+    started = time.monotonic()
+    name, arguments = first_call(task)
+    assert time.monotonic() - started < 5.0  # generous: a busy CI box; unbounded was minutes
+    assert name in {"get_weather", "convert_currency", "calculate"}
+    assert isinstance(arguments, dict)

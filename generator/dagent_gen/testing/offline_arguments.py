@@ -25,6 +25,8 @@ from typing import Any
 JsonObject = dict[str, Any]
 
 EXPRESSION_BONUS = 3
+# Only the start of a task is read: the patterns below backtrack, and a task may be huge.
+MAX_TASK_CHARS = 2000
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = frozenset(
     [
@@ -99,7 +101,7 @@ def words(text: str) -> set[str]:
 
 def expression_in(task: str) -> str | None:
     """The first arithmetic expression in ``task`` (words such as "times" as operators)."""
-    normalized = task
+    normalized = task[:MAX_TASK_CHARS]
     for pattern, operator in _WORD_OPERATORS:
         normalized = pattern.sub(operator, normalized)
     for match in _EXPRESSION.finditer(normalized):
@@ -108,7 +110,7 @@ def expression_in(task: str) -> str | None:
             continue
         try:
             ast.parse(candidate, mode="eval")
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # e.g. too deeply nested
             continue
         return candidate
     return None
@@ -117,7 +119,7 @@ def expression_in(task: str) -> str | None:
 def tool_score(name: str, function: JsonObject, task: str) -> int:
     """How well a tool matches the task: shared words, plus a bonus for an expression."""
     described = f"{name} {function.get('description') or ''}"
-    score = len(words(task) & words(described))
+    score = len(words(task[:MAX_TASK_CHARS]) & words(described[:MAX_TASK_CHARS]))
     if expression_in(task) is not None and _takes_expression(function.get("parameters")):
         score += EXPRESSION_BONUS
     return score
@@ -149,6 +151,7 @@ class _TaskValues:
 
     @classmethod
     def of(cls, task: str) -> _TaskValues:
+        task = task[:MAX_TASK_CHARS]
         expression = expression_in(task) or ""
         without = task.replace(expression, " ") if expression else task
         quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)]
