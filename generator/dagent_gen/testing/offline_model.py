@@ -1,9 +1,11 @@
 """A deterministic offline model: enough behaviour to run any agent with no API key.
 
-It plans the task as one todo, calls the agent's first tool once per todo with arguments made
-from the tool's JSON schema (strings get the task text), and answers with what the tools
-returned. One tool call per user message at most, so every agent loop it drives terminates.
-Used by ``dagent-gen run`` / ``dev`` when no model is configured, and handy in tests.
+It plans the task as one todo, calls the offered tool whose name and description best match the
+task (once per user message), with arguments read from the task where it can (see
+:mod:`dagent_gen.testing.offline_arguments`), and answers with what the tools returned. One tool
+call per user message at most, so every agent loop it drives terminates. Used by
+``dagent-gen run`` / ``dev`` when no model is configured, and handy in tests; documented in
+docs/offline-model.md.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from dagent_gen.testing.model_server import Reply, _text_of, call, text, tool_calls
+from dagent_gen.testing.offline_arguments import arguments_for, tool_score
 
 JsonObject = dict[str, Any]
 NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
+PLANNING_TOOL = "write_todos"
 
 
 def offline_reply(request: JsonObject) -> Reply:
     messages = [m for m in request.get("messages") or [] if isinstance(m, dict)]
+    # The first user message is the task; later ones are the loop's own prompts (next todo).
     task = next((_text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")
     tools = {
         t["function"]["name"]: t["function"]
@@ -27,19 +32,33 @@ def offline_reply(request: JsonObject) -> Reply:
     choice = request.get("tool_choice")
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         name = str(choice["function"].get("name", ""))
-        if name == "write_todos":
+        if name == PLANNING_TOOL:
             return tool_calls(call(name, {"todos": [task[:80] or "the task"]}))
-        return tool_calls(call(name, _arguments(tools.get(name, {}).get("parameters"), task)))
+        return tool_calls(call(name, arguments_for(tools.get(name, {}).get("parameters"), task)))
     observations = [_text_of(m.get("content")) for m in messages if m.get("role") == "tool"]
     if choice == "none" or not tools:
         return text(_answer(task, observations))
     since_user = messages[_last_user(messages) + 1 :]
     if not any(m.get("role") == "tool" for m in since_user):
-        for name, function in tools.items():
-            if name != "write_todos":
-                return tool_calls(call(name, _arguments(function.get("parameters"), task)))
+        chosen = best_tool(tools, task)
+        if chosen is not None:
+            parameters = tools[chosen].get("parameters")
+            return tool_calls(call(chosen, arguments_for(parameters, task)))
     latest = observations[-1] if observations else ""
     return text(f"Done. {_excerpt(latest)}" if latest else "Done.")
+
+
+def best_tool(tools: dict[str, JsonObject], task: str) -> str | None:
+    """The tool (never the planning tool) that best matches ``task``; the first one on a tie,
+    so the choice depends only on the request."""
+    best: tuple[int, str] | None = None
+    for name, function in tools.items():
+        if name == PLANNING_TOOL:
+            continue
+        score = tool_score(name, function, task)
+        if best is None or score > best[0]:
+            best = (score, name)
+    return best[1] if best else None
 
 
 def _answer(task: str, observations: list[str]) -> str:
@@ -58,46 +77,3 @@ def _last_user(messages: list[JsonObject]) -> int:
 def _excerpt(value: str, limit: int = 160) -> str:
     flat = " ".join(value.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _arguments(schema: Any, task: str) -> JsonObject:
-    value = _example(schema, task, schema if isinstance(schema, dict) else {}, 0)
-    return value if isinstance(value, dict) else {}
-
-
-def _example(schema: Any, task: str, root: JsonObject, depth: int) -> Any:
-    """A value valid for ``schema``: required fields only, defaults and first enum values."""
-    if not isinstance(schema, dict) or depth > 8:
-        return None
-    if "$ref" in schema:
-        name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        return _example(root.get("$defs", {}).get(name), task, root, depth + 1)
-    if "default" in schema:
-        return schema["default"]
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
-        if options:
-            return _example(options[0], task, root, depth + 1)
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        properties = schema.get("properties", {})
-        return {
-            name: _example(properties[name], task, root, depth + 1)
-            for name in schema.get("required", [])
-            if name in properties
-        }
-    if kind == "array":
-        return [_example(schema.get("items"), task, root, depth + 1)]
-    if kind == "string":
-        return task[:200] or "example"
-    if kind == "integer":
-        return int(schema.get("minimum", 1))
-    if kind == "number":
-        return float(schema.get("minimum", 1.0))
-    if kind == "boolean":
-        return False
-    return None
