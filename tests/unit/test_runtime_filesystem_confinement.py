@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dagent_gen.runtime.confined_paths import ConfinedRoot
-from dagent_gen.runtime.confined_paths import PathRefused
-from dagent_gen.runtime.confined_paths import open_entry
-from dagent_gen.runtime.filesystem import FilesystemTools
-from dagent_gen.runtime.filesystem import _replace_atomically
+from dagent_gen.runtime.confined_paths import ConfinedRoot, PathRefused, open_entry
+from dagent_gen.runtime.filesystem import FilesystemTools, _replace_atomically
 
 SECRET = "SECRET outside the root\n"
 

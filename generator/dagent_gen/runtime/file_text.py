@@ -88,6 +88,7 @@ def numbered_excerpt(stream: BinaryIO, size: int, window: Window) -> str:
     keep = line_chars * MAX_ROWS_PER_LINE * 4 + 4  # enough UTF-8 bytes for the rows shown
     lines: Iterator[tuple[bytes, int]] = iter_lines(stream, keep)
     skipped = sum(1 for _ in zip(range(window.offset), lines, strict=False))
+    shown_end = stream.tell()
     first = next(lines, None)
     if first is None:
         raise FilesystemToolError(
@@ -106,17 +107,17 @@ def numbered_excerpt(stream: BinaryIO, size: int, window: Window) -> str:
         line_rows = _rows(number, line, line_chars)
         cost = sum(len(row) + 1 for row in line_rows)
         if used + cost > budget and rows:
-            cut = True
+            cut = True  # this line was read but is not shown
             break
         rows.extend(line_rows)
-        used += cost
-        last_shown = number
-    else:
-        if next(lines, None) is None:
+        used, last_shown, shown_end = used + cost, number, stream.tell()
+    if total is None:
+        read_unshown = 1 if cut or next(lines, None) is not None else 0
+        if not read_unshown:
             total = last_shown
         elif size <= COUNT_LINES_UP_TO_BYTES:
-            total = last_shown + 1 + count_remaining_lines(stream)
-    note = _window_note(window, last_shown, total, size - stream.tell(), cut)
+            total = last_shown + read_unshown + count_remaining_lines(stream)
+    note = _window_note(window, last_shown, total, size - shown_end, cut)
     return "\n".join(rows) + (f"\n{note}" if note else "")
 
 
