@@ -529,3 +529,25 @@ def test_no_tool_output_exceeds_the_cap(root: Path) -> None:
         tools.grep("word", output_mode="count"),
     ]
     assert all(len(output) <= 1500 for output in outputs), [len(o) for o in outputs]
+
+
+def test_walks_skip_unreadable_and_too_deep_directories_with_a_note(
+    root: Path, tools: FilesystemTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagent_gen.runtime import filesystem
+
+    make_tree(root, {"a/x.txt": "", "b/y.txt": "", "c/d/e/deep.txt": ""})
+    monkeypatch.setattr(filesystem, "MAX_DEPTH", 2)
+    real_scandir, calls = os.scandir, []
+
+    def scandir_refusing_the_second_directory(fd: int):  # type: ignore[no-untyped-def]
+        calls.append(fd)
+        if len(calls) == 2:  # the root, then "a": as if "a" had no read permission
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(fd)
+
+    monkeypatch.setattr(os, "scandir", scandir_refusing_the_second_directory)
+    assert tools.glob("**/*") == (
+        "b/y.txt\n[1 directories deeper than 2 levels not searched]"
+        "\n[1 directories could not be read]"
+    )

@@ -103,12 +103,10 @@ class ConfinedRoot:
             raise PathRefused(f"{path!r}: '~' is not expanded; use a path relative to the root")
         if _DRIVE.match(path) or path.startswith("\\\\"):
             raise PathRefused(f"{path!r}: Windows drive and network paths are not allowed")
-        if path.startswith("/"):
-            relative = self._strip_root(path)
-            if relative is None:
-                raise PathRefused(f"absolute path {path!r} is outside the root")
-            path = relative
-        parts = _normalise(path.split("/"))
+        relative = self._strip_root(path) if path.startswith("/") else path
+        if relative is None:
+            raise PathRefused(f"absolute path {path!r} is outside the root")
+        parts = _normalise(relative.split("/"))
         if parts is None:
             raise PathRefused(f"{path!r} leaves the root")
         return parts

@@ -42,6 +42,7 @@ class WalkBudget:
     stopped: bool = False
     too_deep: int = 0
     note_depth: bool = True
+    unreadable: int = 0
 
     def notes(self) -> list[str]:
         notes = []
@@ -51,6 +52,8 @@ class WalkBudget:
             notes.append(
                 f"{self.too_deep} directories deeper than {self.max_depth} levels not searched"
             )
+        if self.unreadable:
+            notes.append(f"{self.unreadable} directories could not be read")
         return notes
 
 
@@ -67,16 +70,20 @@ def _walk(
     dir_fd: int, prefix: str, budget: WalkBudget, depth: int
 ) -> Iterator[tuple[str, int, str]]:
     entries = []
-    with os.scandir(dir_fd) as listing:
-        for entry in listing:
-            if budget.scanned >= budget.max_entries:
-                budget.stopped = True
-                break
-            budget.scanned += 1
-            if entry.is_dir(follow_symlinks=False):
-                entries.append((entry.name + "/", entry.name, True))
-            elif entry.is_file(follow_symlinks=False):
-                entries.append((entry.name, entry.name, False))
+    try:
+        with os.scandir(dir_fd) as listing:
+            for entry in listing:
+                if budget.scanned >= budget.max_entries:
+                    budget.stopped = True
+                    break
+                budget.scanned += 1
+                if entry.is_dir(follow_symlinks=False):
+                    entries.append((entry.name + "/", entry.name, True))
+                elif entry.is_file(follow_symlinks=False):
+                    entries.append((entry.name, entry.name, False))
+    except OSError:
+        budget.unreadable += 1  # e.g. no permission: searched around, said in a note
+        return
     # Sorting a directory as "name/" puts each file where a sort of whole paths would.
     for _key, name, is_dir in sorted(entries):
         if not is_dir:
