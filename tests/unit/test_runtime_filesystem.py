@@ -315,7 +315,7 @@ def test_edit_file_needs_a_unique_match_unless_replace_all(root: Path, tools: Fi
     [
         (
             "absent",
-            "x",
+            "NEW",
             "old_string was not found in 'f.txt'; it must match exactly, including whitespace "
             "and indentation",
         ),
@@ -331,6 +331,20 @@ def test_edit_file_refusals_leave_the_file_alone(
         tools.edit_file("f.txt", old, new)
     assert str(refused.value) == message
     assert (root / "f.txt").read_text() == "some text\n"
+
+
+def test_edit_file_not_found_says_when_the_edit_seems_already_made(
+    root: Path, tools: FilesystemTools
+) -> None:
+    """A retried activity (its first attempt edited, then the worker died) must not mislead."""
+    make_tree(root, {"f.txt": "x = 1\n"})
+    tools.edit_file("f.txt", "x = 1", "x = 2")
+    with pytest.raises(FilesystemToolError) as again:
+        tools.edit_file("f.txt", "x = 1", "x = 2")
+    assert str(again.value).endswith(
+        "(new_string is in the file: the edit may already have been made)"
+    )
+    assert (root / "f.txt").read_text() == "x = 2\n"
 
 
 def test_edit_file_refuses_binary_and_non_utf8_files(root: Path, tools: FilesystemTools):
@@ -510,6 +524,19 @@ def test_grep_skips_large_files_with_a_note(
     monkeypatch.setattr(file_search, "MAX_GREP_FILE_BYTES", 10)
     make_tree(root, {"big.txt": "needle " * 10, "small.txt": "needle"})
     assert tools.grep("needle") == "small.txt\n[1 files over 10 bytes skipped]"
+
+
+def test_grep_stops_before_reading_too_much_in_all(
+    root: Path, tools: FilesystemTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagent_gen.runtime import file_search
+
+    monkeypatch.setattr(file_search, "MAX_GREP_TOTAL_BYTES", 30)
+    make_tree(root, {"a.txt": "needle " * 2, "b.txt": "needle " * 2, "c.txt": "needle"})
+    assert tools.grep("needle", output_mode="count") == (
+        "a.txt:1\nb.txt:1\n[the search stopped before reading more than 30 bytes; "
+        "narrow path or glob]"
+    )
 
 
 # -- every output is capped ----------------------------------------------------------------------

@@ -27,6 +27,8 @@ MAX_GREP_LINE_BYTES = 1024 * 1024
 """grep searches the first MiB of each line."""
 GREP_LINE_CHARS = 500
 """grep's content mode shows this much of a matching line."""
+MAX_GREP_TOTAL_BYTES = 256 * 1024 * 1024
+"""One grep call stops (with a note) before reading more than this in all."""
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 _MAX_BRACE_EXPANSIONS = 64
@@ -208,6 +210,8 @@ class GrepRun:
         self.cut = False
         self.skipped_binary = 0
         self.skipped_large = 0
+        self.bytes_read = 0
+        self.stopped_reading = False
 
     def file(self, shown: str, dir_fd: int, name: str) -> bool:
         """Search one file; False once the output budget is spent."""
@@ -222,28 +226,34 @@ class GrepRun:
             if status.st_size > MAX_GREP_FILE_BYTES:
                 self.skipped_large += 1
                 return True
+            if self.bytes_read + status.st_size > MAX_GREP_TOTAL_BYTES:
+                self.stopped_reading = True
+                return False
+            self.bytes_read += status.st_size
             if looks_binary(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]):
                 self.skipped_binary += 1
                 return True
             return self._search(shown, stream)
 
     def _search(self, shown: str, stream: BinaryIO) -> bool:
-        found: list[str] = []
+        matches, shown_lines = 0, []
         for number, (kept, _length) in enumerate(iter_lines(stream, MAX_GREP_LINE_BYTES), 1):
             text = kept.decode("utf-8", errors="replace")
             if not self.needle.search(text):
                 continue
-            found.append(f"{shown}:{number}:{_cut_line(text)}")
-            if self.mode == "files_with_matches" or len(found) == self.max_count:
+            matches += 1
+            if self.mode == "content":
+                shown_lines.append(f"{shown}:{number}:{_cut_line(text)}")
+            if self.mode == "files_with_matches" or matches == self.max_count:
                 break
-        if not found:
+        if not matches:
             return True
         self.files += 1
         if self.mode == "files_with_matches":
             return self._add([shown])
         if self.mode == "count":
-            return self._add([f"{shown}:{len(found)}"])
-        return self._add(found)
+            return self._add([f"{shown}:{matches}"])
+        return self._add(shown_lines)
 
     def _add(self, lines: list[str]) -> bool:
         for line in lines:
@@ -260,6 +270,11 @@ class GrepRun:
             notes.insert(0, "output capped: more matches not shown; narrow path or glob")
         if self.skipped_binary:
             notes.append(f"{self.skipped_binary} binary files skipped")
+        if self.stopped_reading:
+            notes.append(
+                f"the search stopped before reading more than {MAX_GREP_TOTAL_BYTES} bytes; "
+                "narrow path or glob"
+            )
         if self.skipped_large:
             notes.append(f"{self.skipped_large} files over {MAX_GREP_FILE_BYTES} bytes skipped")
         body = "\n".join(self.lines) if self.lines else f"No matches for {pattern!r}"

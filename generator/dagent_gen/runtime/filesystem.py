@@ -124,10 +124,7 @@ class FilesystemTools:
             text = _decode_for_edit(stream.read(MAX_EDIT_BYTES + 1), found.display)
             count = text.count(old_string)
             if count == 0:
-                raise FilesystemToolError(
-                    f"old_string was not found in {found.display!r}; it must match exactly, "
-                    "including whitespace and indentation"
-                )
+                raise FilesystemToolError(_not_found(found.display, text, new_string))
             if count > 1 and not replace_all:
                 raise FilesystemToolError(
                     f"old_string occurs {count} times in {found.display!r}; include more "
@@ -283,6 +280,17 @@ def _replace_atomically(found: Located, data: bytes, before: os.stat_result | No
         raise
     with contextlib.suppress(OSError):
         os.fsync(found.dir_fd)  # make the rename itself durable
+
+
+def _not_found(display: str, text: str, new_string: str) -> str:
+    message = (
+        f"old_string was not found in {display!r}; it must match exactly, including "
+        "whitespace and indentation"
+    )
+    if new_string and new_string in text:
+        # A retried activity may find its own earlier edit: say so rather than only "not found".
+        message += " (new_string is in the file: the edit may already have been made)"
+    return message
 
 
 def _decode_for_edit(data: bytes, display: str) -> str:
