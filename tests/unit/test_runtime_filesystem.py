@@ -578,3 +578,15 @@ def test_walks_skip_unreadable_and_too_deep_directories_with_a_note(
         "b/y.txt\n[1 directories deeper than 2 levels not searched]"
         "\n[1 directories could not be read]"
     )
+
+
+def test_ls_reads_a_bounded_number_of_entries(
+    root: Path, tools: FilesystemTools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagent_gen.runtime import filesystem
+
+    monkeypatch.setattr(filesystem, "MAX_SCANNED_ENTRIES", 3)
+    make_tree(root, {f"f{n}.txt": "" for n in range(5)})
+    output = tools.ls().splitlines()
+    assert len(output) == 4
+    assert output[-1] == "[the folder has more than 3 entries; only that many are listed]"

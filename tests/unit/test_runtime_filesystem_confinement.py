@@ -6,14 +6,21 @@ neither changed nor shown. Behaviour inside the root is in test_runtime_filesyst
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from dagent_gen.runtime.confined_paths import ConfinedRoot, PathRefused, open_entry
+from dagent_gen.runtime.confined_paths import (
+    ConfinedRoot,
+    FilesystemToolError,
+    PathRefused,
+    open_entry,
+)
 from dagent_gen.runtime.filesystem import FilesystemTools, _replace_atomically
 
 SECRET = "SECRET outside the root\n"
@@ -322,3 +329,55 @@ def test_reads_through_a_hard_link_are_not_confined(world: World) -> None:
     """A documented limit (docs/builtin-tools.md): a hard link is the file itself."""
     os.link(world.outside / "secret.txt", world.root / "hard.txt")
     assert world.tools.read_file("hard.txt") == "     1\t" + SECRET.strip()
+
+
+def test_random_trees_of_links_never_let_a_tool_out(tmp_path: Path) -> None:
+    """Seeded random links and paths, every tool: nothing outside is shown, made or changed."""
+    rng = random.Random(20261202)
+    for round_number in range(40):
+        world = _random_world(tmp_path / f"round{round_number}", rng)
+        before = world.outside_state()
+        for _call in range(25):
+            path = "/".join(rng.choice(_COMPONENTS) for _ in range(rng.randint(1, 4)))
+            for call in TOOL_CALLS.values():
+                try:
+                    output = call(world.tools, path, path)
+                except FilesystemToolError as error:
+                    output = str(error)
+                assert "SECRET outside" not in output, (round_number, path, output)
+        assert world.outside_state() == before
+
+
+_COMPONENTS = ["d0", "d1", "l0", "l1", "l2", "l3", "secret.txt", "f.txt", "..", ".", "new"]
+_LINK_TARGETS = [
+    "OUT",
+    "OUT/secret.txt",
+    "../../outside",
+    "../outside/secret.txt",
+    "..",
+    ".",
+    "d0",
+    "d1/f.txt",
+    "ROOT/d0",
+    "ROOT/../outside",
+    "l0",
+    "missing",
+    "OUT/missing.txt",
+]
+
+
+def _random_world(base: Path, rng: random.Random) -> World:
+    root, outside = base / "root", base / "outside"
+    (root / "d0" / "d1").mkdir(parents=True)
+    (root / "d1").mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET)
+    for folder in (root, root / "d0", root / "d0" / "d1", root / "d1"):
+        (folder / "f.txt").write_text("inside\n")
+    folders = [root, root / "d0", root / "d0" / "d1", root / "d1"]
+    for number in range(4):
+        target = rng.choice(_LINK_TARGETS)
+        target = target.replace("OUT", str(outside)).replace("ROOT", str(root))
+        with contextlib.suppress(FileExistsError):
+            (rng.choice(folders) / f"l{number}").symlink_to(target)
+    return World(root, outside, FilesystemTools(root))

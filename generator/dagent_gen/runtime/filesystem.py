@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import os
 import secrets
 import stat
@@ -75,13 +76,19 @@ class FilesystemTools:
         with self._os_errors(path), self.root.open_dir(path) as found:
             prefix = "" if not found.parts else found.display + "/"
             with os.scandir(found.dir_fd) as listing:
-                names = sorted(
-                    entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
-                    for entry in listing
-                )
+                entries = list(itertools.islice(listing, MAX_SCANNED_ENTRIES + 1))
+            names = sorted(
+                entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
+                for entry in entries[:MAX_SCANNED_ENTRIES]
+            )
         if not names:
             return "No files found"
-        return self._capped_list([prefix + name for name in names], "entries")
+        notes = []
+        if len(entries) > MAX_SCANNED_ENTRIES:
+            notes.append(
+                f"the folder has more than {MAX_SCANNED_ENTRIES} entries; only that many are listed"
+            )
+        return self._capped_list([prefix + name for name in names], "entries", notes)
 
     def read_file(self, file_path: str, offset: int = 0, limit: int = DEFAULT_READ_LIMIT) -> str:
         """Lines ``offset+1`` to ``offset+limit``, numbered, with a note on what is left."""
