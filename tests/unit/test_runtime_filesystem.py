@@ -590,3 +590,21 @@ def test_ls_reads_a_bounded_number_of_entries(
     output = tools.ls().splitlines()
     assert len(output) == 4
     assert output[-1] == "[the folder has more than 3 entries; only that many are listed]"
+
+
+@pytest.mark.parametrize("module", ["confined_paths", "file_text", "file_search", "filesystem"])
+def test_the_modules_import_only_the_standard_library_and_each_other(module: str) -> None:
+    """They are copied verbatim into generated packages, which do not depend on dagent-gen."""
+    import ast
+    import sys
+
+    import dagent_gen
+
+    source = Path(dagent_gen.__file__).parent / "runtime" / f"{module}.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
