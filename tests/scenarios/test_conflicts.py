@@ -37,9 +37,11 @@ def test_conflict_modes(project: Project) -> None:
     assert project.snapshot() == before
     assert "BossWorkflow._run_tool" in failed.stderr
 
-    # inline: diff3 markers with labels; check and build say 5 until resolved.
-    inline = project.build("--conflict", "inline")
+    # inline: diff3 markers with labels, exit 5 (like `git merge`); check and build say 5
+    # until resolved.
+    inline = project.build("--conflict", "inline", expect=5)
     assert f"updated {BOSS} (1 conflict(s) marked)" in inline.stdout
+    assert f"wrote 1 conflict(s) with markers into 1 file(s): {BOSS}" in inline.stderr
     text = project.read(BOSS)
     block = text[text.index("<<<<<<< ") : text.index(HELPER_CASE)]
     assert block.splitlines()[0] == "<<<<<<< yours (on disk)"
@@ -91,7 +93,7 @@ def test_conflict_modes(project: Project) -> None:
 def test_unresolved_markers_block_every_mode(project: Project) -> None:
     """Scenario 15: markers on disk are never merged over, not even with --conflict theirs."""
     _overlap(project)
-    project.build("--conflict", "inline")
+    project.build("--conflict", "inline", expect=5)
     project.commit("built with markers")
     before = project.snapshot()
 
