@@ -205,9 +205,10 @@ def _plan_merged(
                 f"{file.path}: merging your edits with the new output gives invalid Python "
                 f"({problem.message})",
                 Location(file.path, problem.location.line if problem.location else 0),
-                "rebuild with --conflict inline (the whole file is marked: yours, last "
-                "generated, new) and fix it by hand, or with --conflict ours (keep your file) "
-                "/ theirs (take the new output)",
+                "preview with `dagent-gen diff` (= `dagent-gen build --dry-run --conflict "
+                "inline`), then rebuild with --conflict inline (the whole file is marked: "
+                "yours, last generated, new) and fix it by hand, or with --conflict ours (keep "
+                "your file) / theirs (take the new output)",
             )
         )
         plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
@@ -227,8 +228,10 @@ def _plan_merged(
                     "DG505",
                     f"{file.path}: conflict in {', '.join(scopes)}: {why}",
                     Location(file.path, conflict.ours_line),
-                    "rerun with --conflict inline to get diff3 markers, or --conflict ours / "
-                    "theirs to keep your side / take the generator's side",
+                    "preview with `dagent-gen diff` (= `dagent-gen build --dry-run "
+                    "--conflict inline`), then rerun with --conflict inline to get diff3 "
+                    "markers, or --conflict ours / theirs to keep your side / take the "
+                    "generator's side",
                 )
             )
         plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
