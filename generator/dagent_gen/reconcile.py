@@ -23,14 +23,12 @@ from typing import Literal
 
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.merge import (
-    SequenceChange,
     command_sequence_changes,
     enclosing_scopes,
     has_conflict_markers,
     merge3,
     parse_error,
     resolve,
-    temporal_calls,
 )
 from dagent_gen.merge.three_way import BASE_MARKER, OURS_MARKER, SEPARATOR_MARKER, THEIRS_MARKER
 from dagent_gen.render import GeneratedFile, Ownership
@@ -267,10 +265,7 @@ def _add_update(
         plan.files.append(FilePlan(file.path, MERGED, Action.UNCHANGED, before=disk, note=note))
         return
     plan.files.append(FilePlan(file.path, MERGED, Action.UPDATE, text, disk, note, markers=markers))
-    known = {call.item for call in temporal_calls(disk)}
     for change in command_sequence_changes(disk, text):
-        if _only_new_tools(change, known):
-            continue
         plan.problems.append(
             warning(
                 "DG520",
@@ -280,14 +275,6 @@ def _add_update(
                 "deploy with worker versioning (see docs/editing-generated-code.md)",
             )
         )
-
-
-def _only_new_tools(change: SequenceChange, known: set[str]) -> bool:
-    """A dispatch branch for a tool the old code never called (a new ``case`` arm) changes no
-    path an existing execution took, so it needs no replay warning."""
-    new = [item for item in change.after if item not in known]
-    kept = [item for item in change.after if item in known]
-    return bool(new) and all(i.startswith("activity:") for i in new) and kept == list(change.before)
 
 
 def _plan_removed(
