@@ -40,6 +40,8 @@ def exit_code(problems: list[Diagnostic]) -> ExitCode:
     return exit_code_of(problems)
 
 
+INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
+
 ConflictOption = Annotated[
     ConflictMode,
     typer.Option(
@@ -90,6 +92,9 @@ def build(
     except BuildFailed as failed:
         report([failed.diagnostic])
         raise typer.Exit(ExitCode.WRITE_FAILED) from None
+    except (KeyboardInterrupt, journal.Terminated):
+        typer.echo("interrupted: the files written so far were rolled back", err=True)
+        raise typer.Exit(INTERRUPTED) from None
     for item in done:
         verb = {"create": "created", "update": "updated", "delete": "removed"}[item.action.value]
         note = f" ({item.note})" if item.note else ""
@@ -104,7 +109,9 @@ def _target(path: Path) -> str:
 
 
 def _has_merge_conflict(prepared: Prepared) -> bool:
-    return any(p.code == "DG505" for p in prepared.problems)
+    """The next build would conflict (as opposed to markers already on disk)."""
+    files = prepared.plan.files if prepared.plan else []
+    return any(item.kept is Kept.CONFLICT for item in files)
 
 
 def _markers_exit(items: list[FilePlan], path: Path, *, written: bool) -> ExitCode:

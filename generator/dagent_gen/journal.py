@@ -107,7 +107,13 @@ def _restore(root: Path, name: str, entry: JournalEntry) -> Diagnostic | None:
             atomic_write(target, entry.before, within=root)
     except UnsafePathError as err:
         return unsafe_path(name, str(root / JOURNAL_FILE), str(err))
-    return None
+    # Named, so a journal that did not come from an interrupted build (say, one committed to
+    # the repository, where `dagent-gen check` already fails on it) cannot change files unseen.
+    return warning(
+        "DG510",
+        f"{name} restored to its text from before the interrupted build",
+        Location(name, 1),
+    )
 
 
 class Terminated(BaseException):

@@ -141,3 +141,17 @@ def test_sigterm_unwinds_during_a_build() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         signal.sigtimedwait([], 0.5) if hasattr(signal, "sigtimedwait") else None
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_ctrl_c_during_build_exits_130_without_a_traceback(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _changed_definition(project)
+    before = project.snapshot()
+    monkeypatch.setattr(builder, "atomic_write", _failing_after(3, KeyboardInterrupt()))
+    monkeypatch.chdir(project.root)
+    result = CliRunner().invoke(app, ["build"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted: the files written so far were rolled back" in result.output
+    assert "Traceback" not in result.output
+    assert project.snapshot() == before
