@@ -155,3 +155,55 @@ def test_ctrl_c_during_build_exits_130_without_a_traceback(
     assert "interrupted: the files written so far were rolled back" in result.output
     assert "Traceback" not in result.output
     assert project.snapshot() == before
+
+
+# A build in its own process that stops after writing two files, until it is signalled.
+_PAUSED_BUILD = """
+import sys, time
+from pathlib import Path
+from dagent_gen import builder
+real, written = builder.atomic_write, 0
+def write(path, content, *, within=None):
+    global written
+    if written == 2:
+        print("PAUSED", flush=True)
+        time.sleep(60)
+    written += 1
+    return real(path, content, within=within)
+builder.atomic_write = write
+from dagent_gen.cli import app
+sys.argv = ["dagent-gen", "build", sys.argv[1]]
+app()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_real_process_signalled_mid_build(project: Project, signum: signal.Signals) -> None:
+    """SIGTERM: the build rolls back and exits 130. SIGKILL: the journal is left, the next
+    build rolls back and rebuilds."""
+    import subprocess
+    import sys
+
+    _changed_definition(project)
+    before = project.snapshot()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _PAUSED_BUILD, str(project.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "PAUSED"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    if signum == signal.SIGTERM:
+        assert process.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert project.snapshot() == before
+    else:
+        assert project.exists(journal.JOURNAL_FILE)
+        project.check(expect=ExitCode.STALE)
+    project.build()
+    assert not project.exists(journal.JOURNAL_FILE)
+    project.check()
+    assert "MAX_STEPS = 42" in project.read(BOSS)

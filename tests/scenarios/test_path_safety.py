@@ -77,3 +77,16 @@ def test_eject_with_a_hostile_lock_touches_nothing(project: Project) -> None:
     assert "error[DG508]" in result.stderr
     assert project.snapshot() == before
     assert victim.read_text(encoding="utf-8") == VICTIM_TEXT
+
+
+def test_a_generated_folder_symlinked_out_of_the_project_is_refused(project: Project) -> None:
+    """The build writes generated files only inside the project, not through a symlink."""
+    outside = project.root.parent / "elsewhere"
+    tools = project.path("demo_agent/tools")
+    tools.rename(outside)
+    tools.symlink_to(outside, target_is_directory=True)
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+    project.write("dagent.toml", project.read("dagent.toml").replace('"10s"', '"11s"'))
+    result = project.build(expect=1)
+    assert "error[DG508]" in result.stderr and "demo_agent/tools/" in result.stderr
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before
