@@ -10,8 +10,8 @@ files it needs (a tools module, ...), and ``expected.txt``, the expected stderr 
 
 Every case runs through the real command line on a copy in ``tmp_path`` and must exit with the
 expected code, print exactly the expected lines, never a traceback, and write nothing. Cases
-run in this process through typer's ``CliRunner`` (the build forgets the tool modules it
-imported); a few also run as ``python -m dagent_gen.cli`` in a fresh interpreter.
+run in this process through typer's ``CliRunner`` (the build imports user code in a child
+interpreter, so nothing carries over between cases); a few also run as ``python -m dagent_gen.cli`` in a fresh interpreter.
 
 To add a case: create ``cases/NAME/`` with the definition, run ``dagent-gen build`` on it,
 check each line of the output reads well and points at the right place, and save it (with the

@@ -88,15 +88,12 @@ def import_function(
 def _prepended_to_sys_path(path: Path) -> Iterator[None]:
     """Put ``path`` first on ``sys.path`` for the duration, then restore the exact old list."""
     saved = list(sys.path)
-    saved_bytecode = sys.dont_write_bytecode
     sys.path.insert(0, str(path))
-    sys.dont_write_bytecode = True  # a build must not leave __pycache__ in the user's project
     importlib.invalidate_caches()  # the directory may have gained files since the last import
     try:
         yield
     finally:
         sys.path[:] = saved
-        sys.dont_write_bytecode = saved_bytecode
 
 
 def _import_module(

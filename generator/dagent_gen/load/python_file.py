@@ -28,8 +28,6 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     linecache.checkcache(str(path))  # a long-running process may have cached an older version
     folder = str(path.parent.resolve())
     sys.path.insert(0, folder)
-    bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # reading a definition leaves no __pycache__ behind
     try:
         namespace = runpy.run_path(str(path), run_name=RUN_NAME)
     except SyntaxError as err:  # in dagent.py, or in a module it imports
@@ -42,7 +40,6 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     except BaseException as err:  # user code: report anything, including SystemExit
         return None, source, [_raised(path, err)]
     finally:
-        sys.dont_write_bytecode = bytecode
         if folder in sys.path:
             sys.path.remove(folder)
     found = {id(value): value for value in namespace.values() if isinstance(value, Project)}
