@@ -505,35 +505,60 @@ def test_decorated_tool_source_is_the_def_line(tmp_path: Path) -> None:
                 return fn(*args, **kwargs)
             return wrapper
 
-        class Box:
-            @staticmethod
-            @logged
-            def tool(x: int) -> int:
-                return x
+        @logged
+        @logged
+        def tool(x: int) -> int:
+            return x
         """,
-        "Box.tool",
+        "tool",
     )
-    assert sig.function_name == "Box.tool"
-    assert sig.source.line == 12
-    assert sig.source.column == 5
+    assert sig.function_name == "tool"
+    assert sig.source.line == 11
+    assert sig.source.column == 1
     assert sig.parameters_schema["required"] == ["x"]
 
 
-def test_classmethod_and_package_submodule(tmp_path: Path) -> None:
+def test_package_submodule(tmp_path: Path) -> None:
     package = f"{PREFIX}pkg_{uuid.uuid4().hex[:8]}"
     (tmp_path / package).mkdir()
     (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / package / "tools.py").write_text(
-        "class Api:\n    @classmethod\n    def fetch(cls, url: str) -> str:\n        return url\n"
+        "import os\n\n\ndef fetch(url: str) -> str:\n    return url\n"
     )
     sig, diagnostics = introspect_tool(
-        f"{package}.tools:Api.fetch", search_path=tmp_path, location=REF_AT
+        f"{package}.tools:fetch", search_path=tmp_path, location=REF_AT
     )
     assert diagnostics == []
     assert sig is not None
-    assert (sig.function_module, sig.function_name) == (f"{package}.tools", "Api.fetch")
+    assert (sig.function_module, sig.function_name) == (f"{package}.tools", "fetch")
     assert sig.parameters_schema["required"] == ["url"]
-    assert sig.source == Location(str(tmp_path / package / "tools.py"), 3, 5)
+    assert sig.source == Location(str(tmp_path / package / "tools.py"), 4, 1)
+
+
+@pytest.mark.parametrize(("ref", "line"), [("Api.fetch", 3), ("Api.ping", 7), ("fetch", 3)])
+def test_dg304_methods_of_a_class(tmp_path: Path, ref: str, line: int) -> None:
+    # The generated activity imports `from module import name`: a class member (even
+    # re-exported under a module-level alias) cannot be imported that way.
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        class Api:
+            @classmethod
+            def fetch(cls, url: str) -> str:
+                return url
+
+            @staticmethod
+            def ping(text: str) -> str:
+                return text
+
+        fetch = Api.fetch
+        """,
+        ref,
+    )
+    assert [d.code for d in diagnostics] == ["DG304"]
+    assert "it is a method of the class `Api`" in diagnostics[0].message
+    assert diagnostics[0].hint is not None and "return Api." in diagnostics[0].hint
+    assert diagnostics[0].location == Location(str(path), line, 5)
 
 
 def test_format_annotation() -> None:
@@ -858,3 +883,24 @@ def test_dg303_mentions_a_shadowed_module(tmp_path: Path) -> None:
     assert diagnostic.code == "DG303"
     assert diagnostic.hint is not None
     assert f"`json` was loaded from {json.__file__}" in diagnostic.hint
+
+
+def test_user_code_raising_while_the_signature_is_read_is_a_diagnostic(tmp_path: Path) -> None:
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        class Weird:
+            @property
+            def __signature__(self):
+                raise RuntimeError("no signature for you")
+
+        def tool(x: int) -> int:
+            return x
+
+        tool.__wrapped__ = Weird()
+        """,
+    )
+    assert [d.code for d in diagnostics] == ["DG304"]
+    assert "raised RuntimeError: no signature for you" in diagnostics[0].message
+    assert f"(at {path}:4)" in diagnostics[0].message
+    assert diagnostics[0].location == REF_AT

@@ -180,19 +180,25 @@ def _check_importable(fn: Callable[..., Any], where: Location) -> list[Diagnosti
     module_name = getattr(fn, "__module__", None) or "?"
     qualname = getattr(fn, "__qualname__", "?")
     problem: str | None = None
-    hint = "define the tool as a module-level `def` (or a @staticmethod/@classmethod)"
+    hint = "define the tool as a module-level `def`"
     if "<lambda>" in qualname:
         problem = "it is a lambda"
     elif "<locals>" in qualname:
         problem = "it is defined inside another function"
         hint += "; a decorator must use `functools.wraps` to keep the tool's name"
+    elif inspect.ismethod(fn) and not inspect.isclass(fn.__self__):
+        problem = "it is a method bound to an instance, so the generated code has no `self`"
+    elif "." in qualname:
+        # The generated activity does `from module import name`, which cannot reach into a
+        # class; a static or class method is wrapped in a module-level function instead.
+        owner, _, method = qualname.rpartition(".")
+        problem = f"it is a method of the class `{owner}`"
+        hint += f" that calls it, e.g. `def {method}(...): return {owner}.{method}(...)`"
     else:
         obj: object = sys.modules.get(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part, None)
-        if inspect.ismethod(fn) and not inspect.isclass(fn.__self__):
-            problem = "it is a method bound to an instance, so the generated code has no `self`"
-        elif obj is None or not (obj is fn or obj == fn):
+        if obj is None or not (obj is fn or obj == fn):
             problem = f"`{module_name}:{qualname}` does not lead back to it"
     if problem is None:
         return []
