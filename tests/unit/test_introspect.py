@@ -387,8 +387,8 @@ def test_async_detection_and_future_annotations(tmp_path: Path) -> None:
         async def tool(url: str, retries: int = 3) -> list[str]:
             return [url]
 
-        def sync_tool(url: str) -> bytes:
-            return b""
+        def sync_tool(url: str) -> str:
+            return ""
         """
     sig = describe(tmp_path, source)
     assert sig.is_async is True
@@ -904,3 +904,104 @@ def test_user_code_raising_while_the_signature_is_read_is_a_diagnostic(tmp_path:
     assert "raised RuntimeError: no signature for you" in diagnostics[0].message
     assert f"(at {path}:4)" in diagnostics[0].message
     assert diagnostics[0].location == REF_AT
+
+
+# --- values: defaults and results ------------------------------------------------------------
+
+
+def test_field_default_is_the_schema_default(tmp_path: Path) -> None:
+    # The runtime fills a left-out `n` with 3 (not the FieldInfo object); the schema agrees.
+    sig = describe(
+        tmp_path,
+        """
+        from pydantic import Field
+
+        def tool(n: int = Field(default=3, ge=1, description="How many.")) -> int:
+            return n
+        """,
+    )
+    assert sig.parameters_schema["required"] == []
+    assert sig.parameters_schema["properties"]["n"] == {
+        "default": 3,
+        "description": "How many.",
+        "minimum": 1,
+        "type": "integer",
+    }
+
+
+def test_implicit_optional_is_nullable_with_a_warning(tmp_path: Path) -> None:
+    name, path = write_module(
+        tmp_path,
+        """
+        from typing import Annotated, Any
+        from pydantic import Field
+
+        def tool(
+            s: str = None,
+            u: int | str = None,
+            a: Annotated[str, Field(max_length=3)] = None,
+            fine: str | None = None,
+            anything: Any = None,
+        ) -> str:
+            \"\"\"Tool.
+
+            Args:
+                s: Some text.
+            \"\"\"
+            return ""
+        """,
+    )
+    sig, diagnostics = introspect_tool(f"{name}:tool", search_path=tmp_path, location=REF_AT)
+    assert sig is not None
+    assert [(d.code, d.severity, d.location) for d in diagnostics] == [
+        ("DG308", "warning", Location(str(path), 5, 5)),
+        ("DG308", "warning", Location(str(path), 6, 5)),
+        ("DG308", "warning", Location(str(path), 7, 5)),
+    ]
+    assert "treated as `str | None`" in diagnostics[0].message
+    assert diagnostics[0].hint == "write `s: str | None = None`"
+    props = sig.parameters_schema["properties"]
+    assert props["s"] == {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "default": None,
+        "description": "Some text.",
+    }
+    assert props["u"]["anyOf"] == [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+    assert props["a"]["anyOf"] == [{"maxLength": 3, "type": "string"}, {"type": "null"}]
+    assert props["fine"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert props["anything"] == {"default": None}
+
+
+@pytest.mark.parametrize(
+    ("returns", "warned"),
+    [
+        ("bytes", True),
+        ("list[bytes]", True),
+        ("Opaque", True),
+        ("str", False),
+        ("dict[str, int]", False),
+        ("None", False),
+        ("Any", False),
+    ],
+)
+def test_return_types_that_cannot_become_json_are_warned(
+    tmp_path: Path, returns: str, warned: bool
+) -> None:
+    name, path = write_module(
+        tmp_path,
+        f"""
+        from typing import Any
+
+        class Opaque:
+            pass
+
+        def tool(x: int) -> {returns}:
+            raise NotImplementedError
+        """,
+    )
+    sig, diagnostics = introspect_tool(f"{name}:tool", search_path=tmp_path, location=REF_AT)
+    assert sig is not None
+    assert [(d.code, d.severity) for d in diagnostics] == ([("DG309", "warning")] * warned)
+    if warned:
+        assert diagnostics[0].location == Location(str(path), 6, 1)
+        assert f"returns `{returns}`" in diagnostics[0].message

@@ -26,7 +26,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring
+from dagent_gen.introspect.values import check_return_type, implicit_optionals, make_nullable
 
 __all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
 
@@ -71,7 +73,8 @@ class _Source:
 
 
 def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, list[Diagnostic]]:
-    """Describe ``fn`` as a tool, or explain (DG304-DG307) why it cannot be one.
+    """Describe ``fn`` as a tool, or explain (DG304-DG307) why it cannot be one; warnings
+    (DG308, DG309) come with a signature.
 
     All problems in the signature are reported together, each at the most precise location
     known: the parameter's own line where the source can be parsed, else the ``def`` line.
@@ -98,8 +101,15 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     if schema is None:
         return None, [schema_error] if schema_error else []
 
+    at = {name: source.of(name) for name in sig.parameters}
+    nullable, warnings_found = implicit_optionals(sig, hints, at)
+    if "return" in hints:
+        returns = format_annotation(hints["return"])
+        warnings_found += check_return_type(hints["return"], returns, source.definition)
     docs = parse_docstring(inspect.getdoc(fn))
     properties: dict[str, Any] = schema["properties"]
+    for param_name in nullable:
+        properties[param_name] = make_nullable(properties[param_name])
     for param_name, text in docs.params.items():
         prop = properties.get(param_name)
         if prop is not None and text and "description" not in prop:
@@ -119,7 +129,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
             returns=format_annotation(hints["return"]) if "return" in hints else "",
             source=source.definition,
         ),
-        [],
+        warnings_found,
     )
 
 
@@ -263,7 +273,7 @@ def _resolve_hints(
             found.append(
                 error(
                     "DG307",
-                    f"the type of {what} (`{_annotation_text(annotation)}`) cannot be "
+                    f"the type of {what} (`{annotation_text(annotation)}`) cannot be "
                     f"resolved: {type(exc).__name__}: {exc}",
                     source.definition if name == "return" else source.of(name),
                     hint="import the type at module level (not only under TYPE_CHECKING)",
@@ -367,40 +377,3 @@ def _strip_titles(schema: Any) -> Any:
             value = {k: _strip_titles(v) for k, v in value.items()}
         result[key] = value
     return result
-
-
-# --- return annotation text ------------------------------------------------------------------
-
-
-def format_annotation(annotation: Any) -> str:
-    """Short, readable text for a type, e.g. ``list[str]``, ``int | None``, ``SearchResult``."""
-    if annotation is None or annotation is type(None):
-        return "None"
-    if annotation is Ellipsis:
-        return "..."
-    if isinstance(annotation, str):
-        return annotation
-    if isinstance(annotation, typing.ForwardRef):
-        return annotation.__forward_arg__
-    if isinstance(annotation, list):
-        return "[" + ", ".join(format_annotation(a) for a in annotation) + "]"
-    if isinstance(annotation, typing.TypeVar):
-        return annotation.__name__
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return format_annotation(args[0])
-    if origin is typing.Union or origin is types.UnionType:
-        return " | ".join(format_annotation(a) for a in args)
-    if origin is typing.Literal:
-        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
-    if origin is not None and args:
-        return f"{format_annotation(origin)}[{', '.join(format_annotation(a) for a in args)}]"
-    if isinstance(annotation, type):
-        return annotation.__qualname__
-    return _annotation_text(annotation)
-
-
-def _annotation_text(annotation: Any) -> str:
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.replace("typing.", "").replace("collections.abc.", "")
