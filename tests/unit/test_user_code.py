@@ -93,3 +93,23 @@ def test_a_garbled_result_is_not_trusted() -> None:
     channel = f"{Message(stage=stage).model_dump_json()}\n{good.model_dump_json()[:-5]}\n"
     assert _read_channel(channel) == (stage, None, True)
     assert _read_channel(good.model_dump_json() + "\n") == (None, good.result, False)
+
+
+def test_an_internal_error_is_a_diagnostic_that_asks_for_a_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagent_gen.user_code import child
+
+    def broken(data: object, source: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(child, "validate", broken)
+    path = write(tmp_path, "dagent.toml", TOML)
+    stages: list[Stage] = []
+    result = child.inspect_safely(path, stages.append)
+    assert [s.doing for s in stages] == ["reading dagent.toml"]
+    assert result.definition is None
+    [problem] = result.diagnostics
+    assert problem.code == "DG105" and problem.location == Location(str(path))
+    assert "KeyError: 'oops'" in problem.message and "Traceback" in problem.message
+    assert problem.hint is not None and "dagent-gen bug" in problem.hint

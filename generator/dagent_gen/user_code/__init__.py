@@ -54,7 +54,8 @@ def inspect_in_child(file: Path) -> tuple[Inspection | None, list[Diagnostic]]:
     stage, result, garbled = _read_channel(finished.channel)
     if finished.returncode == 0 and result is not None and not finished.timed_out:
         return result, list(result.diagnostics)
-    stage = stage or Stage(doing=f"running {file.name}", location=Location(str(file)))
+    verb = "running" if file.suffix == ".py" else "reading"
+    stage = stage or Stage(doing=f"{verb} {file.name}", location=Location(str(file)))
     return None, [_failure(finished, stage, garbled, timeout, file.parent)]
 
 

@@ -30,7 +30,8 @@ BUG = "this is a dagent-gen bug: please report it with the output above"
 
 def inspect_definition(file: Path, announce: Callable[[Stage], None]) -> Inspection:
     """Load, validate and introspect ``file``; ``announce`` is told before user code runs."""
-    announce(Stage(doing=f"running {file.name}", location=Location(str(file))))
+    verb = "running" if file.suffix == ".py" else "reading"
+    announce(Stage(doing=f"{verb} {file.name}", location=Location(str(file))))
     data, source, problems = load_definition(file)
     if data is None:
         return Inspection(definition=None, signatures={}, diagnostics=problems)
@@ -51,6 +52,15 @@ def inspect_definition(file: Path, announce: Callable[[Stage], None]) -> Inspect
     if has_errors(problems):
         return Inspection(definition=None, signatures={}, diagnostics=problems)
     return Inspection(definition=definition, signatures=signatures, diagnostics=problems)
+
+
+def inspect_safely(file: Path, announce: Callable[[Stage], None]) -> Inspection:
+    """``inspect_definition``, with an exception that no stage turned into a diagnostic (a
+    bug in dagent-gen: user code's exceptions are caught where it runs) reported as DG105."""
+    try:
+        return inspect_definition(file, announce)
+    except Exception as exc:
+        return _internal_error(file, exc)
 
 
 def _internal_error(file: Path, exc: BaseException) -> Inspection:
@@ -90,10 +100,7 @@ def main() -> None:
     faulthandler.register(DUMP_SIGNAL, all_threads=True)
     sys.path[:] = request.sys_path
     file = Path(request.definition_file)
-    try:
-        result = inspect_definition(file, lambda stage: _send(channel, Message(stage=stage)))
-    except Exception as exc:
-        result = _internal_error(file, exc)
+    result = inspect_safely(file, lambda stage: _send(channel, Message(stage=stage)))
     try:
         _send(channel, Message(result=result))
     except (ValueError, UnicodeError) as exc:
