@@ -141,3 +141,29 @@ def test_a_bad_timeout_setting_is_a_diagnostic(tmp_path: Path) -> None:
     code, report = check_json(folder, DAGENT_GEN_IMPORT_TIMEOUT="soon")
     assert code == 1
     assert "DAGENT_GEN_IMPORT_TIMEOUT='soon'" in dg105(report)["message"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_process_started_by_a_tool_module_neither_delays_nor_outlives_the_build(
+    tmp_path: Path,
+) -> None:
+    # The sleeping process inherits the child's output; before, the build waited for it.
+    tools = (
+        "import pathlib, subprocess\n"
+        "proc = subprocess.Popen(['sleep', '3600'])\n"
+        "pathlib.Path(__file__).with_name('pid').write_text(str(proc.pid))\n"
+    )
+    folder = write_project(tmp_path / "p", {"dagent.toml": TOML, "tools.py": tools + PING})
+    code, report = check_json(folder, DAGENT_GEN_IMPORT_TIMEOUT="30")
+    assert code == 3 and report["diagnostics"] == []
+    pid = int((folder / "pid").read_text())
+    assert not _running(pid)  # killed with the child's process group
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (whoever adopted the killed process may not have reaped it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")

@@ -18,8 +18,10 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pydantic
 
@@ -52,7 +54,7 @@ def inspect_in_child(file: Path) -> tuple[Inspection | None, list[Diagnostic]]:
     request = Request(definition_file=str(file), sys_path=[str(file.parent), *sys.path])
     finished = _run_child(request, timeout)
     stage, result, garbled = _read_channel(finished.channel)
-    if finished.returncode == 0 and result is not None and not finished.timed_out:
+    if finished.returncode == 0 and result is not None:  # (a result is sent last)
         return result, list(result.diagnostics)
     verb = "running" if file.suffix == ".py" else "reading"
     stage = stage or Stage(doing=f"{verb} {file.name}", location=Location(str(file)))
@@ -75,47 +77,52 @@ def import_timeout(where: Location) -> tuple[float, Diagnostic | None]:
 
 
 def _run_child(request: Request, timeout: float) -> _Finished:
+    """Run the child with its output in files, not pipes: processes the user's code started
+    may keep a pipe open long after the child is gone, and must not make the build wait."""
     command = [sys.executable, "-B", "-P", "-m", "dagent_gen.user_code.child"]
-    child = subprocess.Popen(
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # one process group to kill, with whatever it started
-    )
-    timed_out = False
-    try:
+    with tempfile.TemporaryFile() as channel, tempfile.TemporaryFile() as output:
+        child = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=channel,
+            stderr=output,
+            start_new_session=True,  # one process group to kill, with whatever it started
+        )
+        timed_out = False
         try:
-            out, err = child.communicate(request.model_dump_json().encode(), timeout=timeout)
+            assert child.stdin is not None
+            with child.stdin:
+                child.stdin.write(request.model_dump_json().encode())
+            child.wait(timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
-            out, err = _stop(child)
-    finally:
-        if child.poll() is None:  # interrupted (Ctrl-C) while waiting: leave nothing behind
-            _kill_group(child)
+            _stop(child)
+        finally:
+            _kill_group(child)  # leave nothing running: not the child, nor what it started
             child.wait()
-    return _Finished(
-        returncode=child.returncode,
-        channel=out.decode("utf-8", errors="replace"),
-        output=err.decode("utf-8", errors="replace"),
-        timed_out=timed_out,
-    )
+        return _Finished(
+            returncode=child.returncode,
+            channel=_read(channel),
+            output=_read(output),
+            timed_out=timed_out,
+        )
 
 
-def _stop(child: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Ask the child for its stacks (to show where it hangs), then kill its process group."""
-    try:
+def _stop(child: subprocess.Popen[bytes]) -> None:
+    """Ask the child for its stacks, to show where it hangs; it is killed afterwards."""
+    with contextlib.suppress(ProcessLookupError):
         child.send_signal(signal.SIGUSR1)
-        return child.communicate(timeout=_DUMP_GRACE)
-    except subprocess.TimeoutExpired:
-        pass
-    finally:
-        _kill_group(child)
-    return child.communicate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(_DUMP_GRACE)  # faulthandler prints and lets it run on: wait a moment
+
+
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", errors="replace")
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):  # already gone
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(child.pid, signal.SIGKILL)
 
 
