@@ -1005,3 +1005,28 @@ def test_return_types_that_cannot_become_json_are_warned(
     if warned:
         assert diagnostics[0].location == Location(str(path), 6, 1)
         assert f"returns `{returns}`" in diagnostics[0].message
+
+
+def test_dg310_default_only_inside_annotated(tmp_path: Path) -> None:
+    # pydantic's schema would say `n` is optional with default 3, but the function is called
+    # without it: Python has no default for `n`.
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        from typing import Annotated
+        from pydantic import Field
+
+        def tool(
+            n: Annotated[int, Field(default=3, ge=1)],
+            m: Annotated[list[int], Field(default_factory=list)],
+            fine: Annotated[int, Field(ge=1)] = 3,
+            plain: Annotated[int, Field(ge=1)] = 1,
+        ) -> int:
+            return n
+        """,
+    )
+    assert [(d.code, d.location) for d in diagnostics] == [
+        ("DG310", Location(str(path), 5, 5)),
+        ("DG310", Location(str(path), 6, 5)),
+    ]
+    assert diagnostics[0].hint is not None and "= VALUE" in diagnostics[0].hint

@@ -28,7 +28,12 @@ from pydantic import TypeAdapter
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring
-from dagent_gen.introspect.values import check_return_type, implicit_optionals, make_nullable
+from dagent_gen.introspect.values import (
+    annotated_defaults,
+    check_return_type,
+    implicit_optionals,
+    make_nullable,
+)
 
 __all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
 
@@ -73,7 +78,7 @@ class _Source:
 
 
 def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, list[Diagnostic]]:
-    """Describe ``fn`` as a tool, or explain (DG304-DG307) why it cannot be one; warnings
+    """Describe ``fn`` as a tool, or explain (DG304-DG307, DG310) why it cannot be one; warnings
     (DG308, DG309) come with a signature.
 
     All problems in the signature are reported together, each at the most precise location
@@ -94,6 +99,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     diagnostics += hint_errors
     if not hint_errors:
         diagnostics += _check_json_types(sig, hints, source)
+        diagnostics += annotated_defaults(sig, hints, {n: source.of(n) for n in sig.parameters})
     if diagnostics:
         return None, diagnostics
 

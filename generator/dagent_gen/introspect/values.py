@@ -4,6 +4,9 @@
   plain ``str`` refuses. Like type checkers used to, it is read as ``s: str | None = None``
   (the generated runtime accepts ``null`` for a ``None`` default), with a warning (DG308), and
   the schema shown to the model says ``null`` is allowed.
+* ``n: Annotated[int, Field(default=3)]`` without ``= 3``: pydantic's schema says the default is
+  3, but the generated activity calls the function with the arguments the model sent, and
+  Python has no default for ``n``; refused (DG310) with the form that works.
 * A return type that cannot be written as JSON (``bytes``, an arbitrary class): the model only
   ever sees text, so such a result may not reach it; a warning (DG309) says so at build time.
 """
@@ -11,15 +14,18 @@
 from __future__ import annotations
 
 import inspect
+import typing
 import warnings
 from typing import Any
 
 from pydantic import TypeAdapter
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
-from dagent_gen.diagnostics import Diagnostic, Location, warning
+from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.introspect.annotation_text import format_annotation
 
-__all__ = ["check_return_type", "implicit_optionals", "make_nullable"]
+__all__ = ["annotated_defaults", "check_return_type", "implicit_optionals", "make_nullable"]
 
 # Keywords that annotate a property rather than constrain its value: they stay outside the
 # ``anyOf`` that adds ``null``.
@@ -49,6 +55,32 @@ def implicit_optionals(
             )
         )
     return names, found
+
+
+def annotated_defaults(
+    sig: inspect.Signature, hints: dict[str, Any], where: dict[str, Location]
+) -> list[Diagnostic]:
+    """DG310 for parameters whose only default is a ``Field(default=...)`` in ``Annotated``."""
+    found: list[Diagnostic] = []
+    for param in sig.parameters.values():
+        if param.default is not inspect.Parameter.empty or param.name not in hints:
+            continue
+        if typing.get_origin(hints[param.name]) is not typing.Annotated:
+            continue
+        fields = [m for m in typing.get_args(hints[param.name])[1:] if isinstance(m, FieldInfo)]
+        if not any(f.default is not PydanticUndefined or f.default_factory for f in fields):
+            continue
+        found.append(
+            error(
+                "DG310",
+                f"parameter `{param.name}` has a default only inside `Annotated[..., Field()]`"
+                ", which the generated tool does not apply (Python has no default for it)",
+                where.get(param.name),
+                hint=f"give the default in the signature: `{param.name}: "
+                "Annotated[T, Field(...)] = VALUE` (keep only the constraints in Field)",
+            )
+        )
+    return found
 
 
 def _accepts_none(annotation: Any) -> bool:
