@@ -113,3 +113,18 @@ def test_an_internal_error_is_a_diagnostic_that_asks_for_a_report(
     assert problem.code == "DG105" and problem.location == Location(str(path))
     assert "KeyError: 'oops'" in problem.message and "Traceback" in problem.message
     assert problem.hint is not None and "dagent-gen bug" in problem.hint
+
+
+def test_warnings_cross_the_process_boundary_and_do_not_stop_the_build(tmp_path: Path) -> None:
+    write(tmp_path, "dagent.toml", TOML)
+    tools = write(
+        tmp_path, "dgu_tools.py", "def ping(text: str = None) -> bytes:\n    return b''\n"
+    )
+    generation, problems = generate(tmp_path)
+    assert generation is not None
+    assert [(p.code, p.severity, p.location) for p in problems] == [
+        ("DG309", "warning", Location(str(tools), 1, 1)),
+        ("DG308", "warning", Location(str(tools), 1, 10)),
+    ]  # in file order
+    schema = generation.model.tools[0].parameters_schema["properties"]["text"]
+    assert schema["anyOf"] == [{"type": "string"}, {"type": "null"}]
