@@ -23,7 +23,7 @@ from typing import Any
 
 from dagent_gen.diagnostics import Diagnostic, Location, error
 
-__all__ = ["import_function"]
+__all__ = ["describe_exception", "import_function", "user_frame"]
 
 # Frames of the import machinery itself, never the user's failing line.
 _MACHINERY = frozenset(Path(f) for f in (__file__, importlib.__file__ or "") if f)
@@ -65,7 +65,7 @@ def import_function(
             return None, [
                 error(
                     "DG303",
-                    f"reading `{part}` from `{owner}` raised {_describe_exception(exc)}",
+                    f"reading `{part}` from `{owner}` raised {describe_exception(exc)}",
                     location,
                     hint="make the attribute a plain module-level function",
                 )
@@ -88,15 +88,12 @@ def import_function(
 def _prepended_to_sys_path(path: Path) -> Iterator[None]:
     """Put ``path`` first on ``sys.path`` for the duration, then restore the exact old list."""
     saved = list(sys.path)
-    saved_bytecode = sys.dont_write_bytecode
     sys.path.insert(0, str(path))
-    sys.dont_write_bytecode = True  # a build must not leave __pycache__ in the user's project
     importlib.invalidate_caches()  # the directory may have gained files since the last import
     try:
         yield
     finally:
         sys.path[:] = saved
-        sys.dont_write_bytecode = saved_bytecode
 
 
 def _import_module(
@@ -124,8 +121,8 @@ def _import_module(
 def _import_raised(
     module_name: str, exc: BaseException, search_path: Path, location: Location
 ) -> Diagnostic:
-    where = _user_frame(exc, search_path)
-    message = f"cannot import module `{module_name}`: {_describe_exception(exc)}"
+    where = user_frame(exc, search_path)
+    message = f"cannot import module `{module_name}`: {describe_exception(exc)}"
     if where:
         message += f" (at {where})"
     hint = "fix the error above; importing the module must succeed without side effects"
@@ -134,7 +131,7 @@ def _import_raised(
     return error("DG302", message, location, hint=hint)
 
 
-def _user_frame(exc: BaseException, search_path: Path) -> str | None:
+def user_frame(exc: BaseException, search_path: Path) -> str | None:
     """``file:line`` of the failing line in user code, best effort.
 
     A ``SyntaxError`` carries its own position.  Otherwise take the innermost traceback
@@ -164,7 +161,7 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 

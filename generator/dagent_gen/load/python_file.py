@@ -18,7 +18,7 @@ from typing import Any
 
 from dagent_gen.api import Agent, Project, Tool
 from dagent_gen.diagnostics import Diagnostic, Location, error
-from dagent_gen.load.source_map import SourceMap
+from dagent_gen.load.source_map import KeyPath, SourceMap
 
 RUN_NAME = "__dagent_definition__"
 
@@ -28,8 +28,6 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     linecache.checkcache(str(path))  # a long-running process may have cached an older version
     folder = str(path.parent.resolve())
     sys.path.insert(0, folder)
-    bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # reading a definition leaves no __pycache__ behind
     try:
         namespace = runpy.run_path(str(path), run_name=RUN_NAME)
     except SyntaxError as err:  # in dagent.py, or in a module it imports
@@ -42,7 +40,6 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     except BaseException as err:  # user code: report anything, including SystemExit
         return None, source, [_raised(path, err)]
     finally:
-        sys.dont_write_bytecode = bytecode
         if folder in sys.path:
             sys.path.remove(folder)
     found = {id(value): value for value in namespace.values() if isinstance(value, Project)}
@@ -66,7 +63,7 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
         )
         return None, source, [problem]
     try:
-        return _to_data(projects[0], source)
+        data, source, problems = _to_data(projects[0], source)
     except Exception as err:  # a value of a type nobody expected, deep inside the Project
         problem = error(
             "DG202",
@@ -75,6 +72,28 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
             "pass strings, numbers, lists, Agent and Tool objects as in the documentation",
         )
         return None, source, [problem]
+    problems += _not_unicode(data, (), source)
+    return (None if problems else data), source, problems
+
+
+def _not_unicode(value: Any, path: KeyPath, source: SourceMap) -> list[Diagnostic]:
+    """DG202 for each string that is not valid Unicode text (a lone surrogate such as
+    ``"\\udc80"``): it cannot be written to the generated UTF-8 files."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = value[err.start : err.end].encode("unicode_escape").decode()
+            message = f"text with a lone surrogate ({bad}) cannot be written as UTF-8"
+            return [error("DG202", message, source.locate(path), _SURROGATE_HINT)]
+        return []
+    if isinstance(value, dict):
+        items: list[tuple[str | int, Any]] = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    else:
+        return []
+    return [problem for key, item in items for problem in _not_unicode(item, (*path, key), source)]
 
 
 def _raised(path: Path, err: BaseException) -> Diagnostic:
@@ -315,6 +334,7 @@ _AGENT_KEYS = (
     "description", "model", "system_prompt", "max_steps", "planning", "base_url",
     "api_key_env", "temperature", "max_tokens", "model_timeout", "model_retries",
 )  # fmt: skip
+_SURROGATE_HINT = "remove the escape; write the character itself or a valid `\\uXXXX` escape"
 _TOOL_HINT = (
     "define tools in a module next to dagent.py (e.g. tools.py) and import them; generated "
     "code imports that module, and never dagent.py"
