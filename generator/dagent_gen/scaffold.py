@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
+from dagent_gen.names import RUNTIME_MODULES
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
 
@@ -39,19 +40,7 @@ DEFINITION_FILES = {"toml": "dagent.toml", "python": "dagent.py"}
 # A distribution name (PEP 508), which is also a safe folder name.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # Modules a package of the new project must not shadow: the runtime and test dependencies.
-_TAKEN = frozenset(
-    {
-        "conftest",
-        "dagent_gen",
-        "openai",
-        "pydantic",
-        "pydantic_core",
-        "pytest",
-        "temporalio",
-        "tests",
-        "typing_extensions",
-    }
-)
+_TAKEN = RUNTIME_MODULES
 
 
 def template_path() -> Path:

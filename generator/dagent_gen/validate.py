@@ -7,48 +7,26 @@ key. All problems are collected in one pass, so a user fixes them in one round.
 from __future__ import annotations
 
 import difflib
-import keyword
-import math
 import re
 from typing import Any
 
 import pydantic
 
+from dagent_gen import limits, names
 from dagent_gen.definition import AgentSection, Definition, ProjectSection, ToolSection
 from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.limits import check_range, check_timeout, parse_duration
 from dagent_gen.load import KeyPath, SourceMap
+
+__all__ = ["PROVIDERS", "RESERVED_TOOL_NAMES", "parse_duration", "validate"]
 
 RESERVED_TOOL_NAMES = frozenset({"write_todos"})
 PROVIDERS = ("openai",)
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _SECTIONS: dict[str, type[pydantic.BaseModel]] = {
     "project": ProjectSection,
     "agents": AgentSection,
     "tools": ToolSection,
 }
-
-
-def parse_duration(value: str | int | float) -> float | None:
-    """Seconds in ``"30s"``, ``"1m30s"``, ``"500ms"``, ``"2h"`` or a bare number; None if invalid."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if 0 < value < math.inf else None
-    text = value.strip().replace(" ", "")
-    if not text:
-        return None
-    position = 0
-    total = 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            return None
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if position != len(text) or not 0 < total < math.inf:
-        return None
-    return total
 
 
 def validate(data: dict[str, Any], source: SourceMap) -> tuple[Definition | None, list[Diagnostic]]:
@@ -259,20 +237,9 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
         problems.append(error(code, message, source.locate(path), hint))
 
     package = definition.project.package
-    if keyword.iskeyword(package):
-        add(
-            "DG209",
-            f"package {package!r} is a Python keyword, so it cannot be imported",
-            ("project", "package"),
-            f"pick another name, e.g. '{package}_agents'",
-        )
-    elif not package.isidentifier():
-        add(
-            "DG209",
-            f"package {package!r} is not a valid Python package name",
-            ("project", "package"),
-            _package_hint(package),
-        )
+    package_problem = names.package_problem(package)
+    if package_problem is not None:
+        add("DG209", package_problem[0], ("project", "package"), package_problem[1])
     if definition.project.task_queue is not None and not definition.project.task_queue.strip():
         add("DG202", "task_queue must not be empty", ("project", "task_queue"))
     if not definition.agents and not broken:
@@ -290,14 +257,9 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     for name, tool in definition.tools.items():
         path: KeyPath = ("tools", name)
         _check_name(add, "tool", name, path)
-        _check_duration(add, tool.timeout, (*path, "timeout"))
-        if tool.retries < 0:
-            add(
-                "DG208",
-                f"retries must be 0 or more, not {tool.retries}",
-                (*path, "retries"),
-                "0 runs the tool once; 3 allows three retries after a failure",
-            )
+        _check_tool_module(add, tool.function, package, (*path, "function"))
+        check_timeout(add, tool.timeout, (*path, "timeout"))
+        check_range(add, "DG208", tool.retries, limits.RETRIES, (*path, "retries"))
         for index, kind in enumerate(tool.non_retryable_errors):
             if not kind.isidentifier():
                 add(
@@ -306,12 +268,13 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
                     (*path, "non_retryable_errors", index),
                     'e.g. non_retryable_errors = ["KeyError", "ValueError"]',
                 )
-        if tool.max_output_chars < 100:
-            add(
-                "DG202",
-                f"max_output_chars must be at least 100, not {tool.max_output_chars}",
-                (*path, "max_output_chars"),
-            )
+        check_range(
+            add,
+            "DG202",
+            tool.max_output_chars,
+            limits.MAX_OUTPUT_CHARS,
+            (*path, "max_output_chars"),
+        )
 
     for name, agent in definition.agents.items():
         _check_agent(add, definition, name, agent, broken, python)
@@ -319,32 +282,11 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     return problems
 
 
-_DURATION_HINT = 'write a duration like "30s", "5m", "1h30m", "500ms" or a number of seconds'
-
-
-def _check_duration(add: Any, value: str | int | float, path: KeyPath) -> None:
-    if parse_duration(value) is not None:
-        return
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        finite = math.isfinite(value)
-        problem = (
-            f"must be {'more than 0' if finite else 'a finite number of'} seconds, not {value!r}"
-        )
-    else:
-        problem = f"is not a valid duration: {value!r}"
-    add("DG207", f"{path[-1]} {problem}", path, _DURATION_HINT)
-
-
-def _package_hint(package: str) -> str:
-    fixed = re.sub(r"\W+", "_", package.strip()).strip("_")
-    if fixed[:1].isdigit():
-        fixed = fixed.lstrip("0123456789_")
-        rule = "a package name cannot start with a digit"
-    else:
-        rule = "use only letters, digits and underscores"
-    if not fixed.isidentifier() or keyword.iskeyword(fixed):
-        fixed = "my_agents"
-    return f"{rule}, e.g. {fixed!r}"
+def _check_tool_module(add: Any, function: str, package: str, path: KeyPath) -> None:
+    module = function.partition(":")[0].strip()
+    problem = names.tool_module_problem(module, package) if module else None
+    if problem is not None:
+        add("DG209", problem, path, "rename the tool module or the package")
 
 
 def _close_hint(name: str, known: Any, otherwise: str) -> str:
@@ -353,12 +295,15 @@ def _close_hint(name: str, known: Any, otherwise: str) -> str:
 
 
 def _check_name(add: Any, kind: str, name: str, path: KeyPath) -> None:
-    if not _NAME.match(name) or keyword.iskeyword(name):
+    problem = names.name_problem(kind, name)
+    if problem is not None:
+        add("DG209", problem[0], path, problem[1])
+    elif kind == "tool" and name in names.RESERVED_ACTIVITY_NAMES:
         add(
-            "DG209",
-            f"{kind} name {name!r} must be a lowercase Python identifier",
+            "DG206",
+            f"tool name {name!r} is the name of the activity that calls the model",
             path,
-            "use lowercase letters, digits and underscores, starting with a letter",
+            "give the tool another name",
         )
     elif kind == "tool" and name in RESERVED_TOOL_NAMES:
         add(
@@ -396,31 +341,17 @@ def _check_agent(
             "for other providers use an OpenAI-compatible endpoint (Ollama, vLLM, LiteLLM): "
             'model = "openai:MODEL" with base_url (and api_key_env)',
         )
-    minimum = 3 if agent.planning else 1
-    if agent.max_steps < minimum:
-        add(
-            "DG202",
-            f"max_steps must be at least {minimum} for this agent, not {agent.max_steps}",
-            (*path, "max_steps"),
-            "a planning agent needs a step to plan, one to work and one to answer"
-            if agent.planning
-            else "each step is one model call; the agent needs at least one",
-        )
-    _check_duration(add, agent.model_timeout, (*path, "model_timeout"))
-    if agent.model_retries < 0:
-        add(
-            "DG208",
-            f"model_retries must be 0 or more, not {agent.model_retries}",
-            (*path, "model_retries"),
-        )
+    _check_max_steps(add, agent, (*path, "max_steps"))
+    check_timeout(add, agent.model_timeout, (*path, "model_timeout"))
+    check_range(add, "DG208", agent.model_retries, limits.RETRIES, (*path, "model_retries"))
     if agent.temperature is not None and not 0 <= agent.temperature <= 2:
         add(
             "DG202",
             f"temperature must be between 0 and 2, not {agent.temperature}",
             (*path, "temperature"),
         )
-    if agent.max_tokens is not None and agent.max_tokens < 1:
-        add("DG202", f"max_tokens must be 1 or more, not {agent.max_tokens}", (*path, "max_tokens"))
+    if agent.max_tokens is not None:
+        check_range(add, "DG202", agent.max_tokens, limits.MAX_TOKENS, (*path, "max_tokens"))
     if agent.base_url is not None and not agent.base_url.startswith(("http://", "https://")):
         add(
             "DG202",
@@ -480,6 +411,26 @@ def _check_agent(
                 "rename that agent",
             )
         offered[sub] = "sub-agent"
+
+
+def _check_max_steps(add: Any, agent: AgentSection, path: KeyPath) -> None:
+    minimum = 3 if agent.planning else 1
+    if agent.max_steps < minimum:
+        add(
+            "DG202",
+            f"max_steps must be at least {minimum} for this agent, not {agent.max_steps}",
+            path,
+            "a planning agent needs a step to plan, one to work and one to answer"
+            if agent.planning
+            else "each step is one model call; the agent needs at least one",
+        )
+    elif agent.max_steps > limits.MAX_STEPS_LIMIT:
+        add(
+            "DG202",
+            f"max_steps must be at most {limits.MAX_STEPS_LIMIT}, not {agent.max_steps}",
+            path,
+            "every step grows the workflow history, which Temporal caps at 51,200 events",
+        )
 
 
 def _cycles(definition: Definition, source: SourceMap) -> list[Diagnostic]:
