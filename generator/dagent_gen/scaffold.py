@@ -24,6 +24,7 @@ from typing import Any
 
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
 from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
+from dagent_gen.names import RUNTIME_MODULES
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
 
@@ -36,21 +37,9 @@ HISTORIES = "tests/histories"
 # A distribution name (PEP 508), which is also a safe folder name.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # Modules a package of the new project must not shadow: the runtime and test dependencies.
-_TAKEN = frozenset(
-    {
-        "conftest",
-        "dagent_gen",
-        "openai",
-        "pydantic",
-        "pydantic_core",
-        "pytest",
-        "scripts",  # the project's folders: a package of that name would mix with them
-        "temporalio",
-        "tests",
-        "typing_extensions",
-        "vendor",
-    }
-)
+# The project's folders (scripts/, vendor/) besides the modules the generated code uses:
+# a package of that name would mix with them.
+_TAKEN = RUNTIME_MODULES | {"scripts", "vendor"}
 
 
 def template_path() -> Path:

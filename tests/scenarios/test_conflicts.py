@@ -75,7 +75,7 @@ def test_conflict_modes(project: Project) -> None:
     text = project.read(BOSS)
     ast.parse(text)
     assert USER_CASE in text and ECHO_CASE not in text
-    assert NEW_AVAILABLE in text and "from demo_agent.tools.echo import echo" in text
+    assert NEW_AVAILABLE in text and "from demo_agent.tools.echo import echo_activity" in text
     assert "<<<<<<<" not in text
 
     # theirs: the generator's side of the conflicting hunk; user edits elsewhere stay.

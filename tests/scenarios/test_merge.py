@@ -42,7 +42,7 @@ def test_edit_inside_the_loop_merges_with_a_generator_change(project: Project) -
     assert USER_LOG + PLAN_COMMENT in text
     assert "MAX_STEPS = 12  #" in text
     assert 'case "echo":' in text
-    assert "    from demo_agent.tools.echo import echo\n" in text
+    assert "    from demo_agent.tools.echo import echo_activity\n" in text
     # The build's diff of the workflow is the generator's change only; the user line stays.
     added, removed = project.added_removed(BOSS)
     assert removed == [
@@ -149,14 +149,14 @@ def test_import_edits_on_both_sides_are_kept(project: Project) -> None:
     ast.parse(text)
     assert "import asyncio\nimport json\nfrom datetime import timedelta\n" in text
     assert (
-        "    from demo_agent.tools.add import add\n"
-        "    from demo_agent.tools.echo import echo\n"
-        "    from demo_agent.tools.search import search\n"
+        "    from demo_agent.tools.add import add_activity\n"
+        "    from demo_agent.tools.echo import echo_activity\n"
+        "    from demo_agent.tools.search import search_activity\n"
         "    from demo_agent.workflows.helper import HelperWorkflow\n"
         "    from demo_tools import add as plain_add\n"
     ) in text
     added, removed = project.added_removed(BOSS)
-    assert "    from demo_agent.tools.echo import echo" in added
+    assert "    from demo_agent.tools.echo import echo_activity" in added
     assert not [line for line in removed if "import" in line]
 
 

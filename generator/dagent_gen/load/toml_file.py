@@ -29,7 +29,9 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
     source = SourceMap(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows may start the file with a byte order mark, which TOML
+        # does not allow; without it, columns on line 1 are the ones the editor shows.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         return (
             None,

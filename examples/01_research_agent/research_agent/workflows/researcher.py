@@ -34,8 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import Todo
     from research_agent.messages import ToolCall
     from research_agent.messages import Usage
-    from research_agent.tools.summarize import summarize
-    from research_agent.tools.web_search import web_search
+    from research_agent.tools.summarize import summarize_activity
+    from research_agent.tools.web_search import web_search_activity
     from research_agent.workflows.writer import WriterWorkflow
 
 MAX_STEPS = 20  # model calls per run, the final answer included
@@ -152,14 +152,14 @@ class ResearcherWorkflow:
                     return describe_todos(todos)
                 case "web_search":
                     return await workflow.execute_activity(
-                        web_search,
+                        web_search_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=RetryPolicy(maximum_attempts=4),
                     )
                 case "summarize":
                     return await workflow.execute_activity(
-                        summarize,
+                        summarize_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=10),
                         retry_policy=RetryPolicy(maximum_attempts=2),

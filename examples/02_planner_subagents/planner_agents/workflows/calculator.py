@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
-    from planner_agents.tools.convert_units import convert_units
+    from planner_agents.tools.convert_units import convert_units_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
@@ -109,7 +109,7 @@ class CalculatorWorkflow:
             match call.name:
                 case "convert_units":
                     return await workflow.execute_activity(
-                        convert_units,
+                        convert_units_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=1),

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
-    from planner_agents.tools.lookup_fact import lookup_fact
+    from planner_agents.tools.lookup_fact import lookup_fact_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
@@ -109,7 +109,7 @@ class FactCheckerWorkflow:
             match call.name:
                 case "lookup_fact":
                     return await workflow.execute_activity(
-                        lookup_fact,
+                        lookup_fact_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=60),
                         retry_policy=RetryPolicy(maximum_attempts=4),

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
-    from planner_agents.tools.word_count import word_count
+    from planner_agents.tools.word_count import word_count_activity
     from planner_agents.workflows.calculator import CalculatorWorkflow
     from planner_agents.workflows.fact_checker import FactCheckerWorkflow
 
@@ -152,7 +152,7 @@ class PlannerWorkflow:
                     return describe_todos(todos)
                 case "word_count":
                     return await workflow.execute_activity(
-                        word_count,
+                        word_count_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=60),
                         retry_policy=RetryPolicy(maximum_attempts=4),

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
-    from options_agent.tools.tally import tally
+    from options_agent.tools.tally import tally_activity
 
 MAX_STEPS = 4  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
@@ -109,7 +109,7 @@ class HelperWorkflow:
             match call.name:
                 case "tally":
                     return await workflow.execute_activity(
-                        tally,
+                        tally_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=4),

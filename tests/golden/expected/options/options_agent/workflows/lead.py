@@ -34,8 +34,8 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
-    from options_agent.tools.lookup import lookup
-    from options_agent.tools.tally import tally
+    from options_agent.tools.lookup import lookup_activity
+    from options_agent.tools.tally import tally_activity
     from options_agent.workflows.helper import HelperWorkflow
 
 MAX_STEPS = 12  # model calls per run, the final answer included
@@ -152,7 +152,7 @@ class LeadWorkflow:
                     return describe_todos(todos)
                 case "lookup":
                     return await workflow.execute_activity(
-                        lookup,
+                        lookup_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=90),
                         retry_policy=RetryPolicy(
@@ -165,7 +165,7 @@ class LeadWorkflow:
                     )
                 case "tally":
                     return await workflow.execute_activity(
-                        tally,
+                        tally_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=4),
