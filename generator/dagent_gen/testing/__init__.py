@@ -4,12 +4,14 @@
   Chat Completions server (replies built with :func:`text`, :func:`tool_calls` /
   :func:`call`, :func:`http_error`, :func:`respond`; :func:`offline_reply` is a
   deterministic stand-in model).
-- :class:`TemporalDevServer` — a real ``temporal server start-dev`` on free ports.
+- :class:`TemporalDevServer` — a real ``temporal server start-dev`` on free ports (from
+  :mod:`dagent_gen.devserver`, which ``dagent-gen run`` and ``dev`` use too).
 - ``dagent_gen.testing.pytest_plugin`` — opt-in pytest fixtures ``temporal_server`` and
   ``model_server``; enable with ``pytest_plugins = ["dagent_gen.testing.pytest_plugin"]``
   in your root ``conftest.py``.
 """
 
+from dagent_gen.devserver import TemporalDevServer
 from dagent_gen.testing.model_server import (
     Reply,
     ScriptedModelServer,
@@ -20,7 +22,6 @@ from dagent_gen.testing.model_server import (
     tool_calls,
 )
 from dagent_gen.testing.offline_model import offline_reply
-from dagent_gen.testing.temporal_server import TemporalDevServer
 
 __all__ = [
     "Reply",
