@@ -33,7 +33,7 @@ DEFAULT_ADDRESS = "localhost:7233"
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"
 DEFAULT_MAX_ACTIVITIES = 32
-QUIET_LOGGERS = ("httpx", "httpcore")  # one INFO line per model request: noise unless debugging
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore")  # an INFO line per model request: noise
 
 
 class OneLineActivityFailures(logging.Filter):
@@ -46,9 +46,10 @@ class OneLineActivityFailures(logging.Filter):
         if not failure or not record.exc_info or logging.getLogger().isEnabledFor(logging.DEBUG):
             return True
         error = record.exc_info[1]
-        kind = getattr(error, "type", None) or type(error).__name__
+        kind = getattr(error, "type", None) or type(error).__name__  # ApplicationError.type
+        message = getattr(error, "message", None) or str(error)
         activity = (getattr(record, "temporal_activity", None) or {}).get("activity_type")
-        record.msg, record.args = "%s failed: %s: %s", (activity or "activity", kind, error)
+        record.msg, record.args = "%s failed: %s: %s", (activity or "activity", kind, message)
         record.exc_info, record.exc_text = None, None
         return True
 

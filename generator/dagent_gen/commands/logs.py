@@ -42,7 +42,8 @@ def describe(error: BaseException | None) -> str:
     if error is None:
         return "unknown error"
     kind = getattr(error, "type", None) or type(error).__name__
-    return f"{kind}: {error}" if str(error) else str(kind)
+    message = getattr(error, "message", None) or str(error)  # str() of ApplicationError has type
+    return f"{kind}: {message}" if message else str(kind)
 
 
 def configure(level: int) -> None:
