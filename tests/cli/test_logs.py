@@ -75,3 +75,13 @@ def test_describe_names_application_errors_by_type() -> None:
         "ModelConfigurationError: no key"
     )
     assert logs.describe(ValueError("bad")) == "ValueError: bad"
+
+
+def test_a_bad_activity_limit_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagent_gen.commands.services import activity_slots
+
+    monkeypatch.setenv("DAGENT_MAX_ACTIVITIES", "many")
+    with pytest.raises(SystemExit, match="DAGENT_MAX_ACTIVITIES='many'"):
+        activity_slots()
+    monkeypatch.setenv("DAGENT_MAX_ACTIVITIES", "8")
+    assert activity_slots() == 8

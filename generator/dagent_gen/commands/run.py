@@ -70,6 +70,7 @@ def run_command(
     if name not in {a.name for a in model.agents}:
         typer.echo(f"error: no agent named {name!r}", err=True)
         raise typer.Exit(ExitCode.USAGE)
+    activity_slots()  # a bad DAGENT_MAX_ACTIVITIES stops here, before anything starts
     logs.configure(logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO)
     try:
         with stop_on_termination() as stopper, contextlib.ExitStack() as stack:

@@ -199,4 +199,7 @@ def stop_on_termination() -> Iterator[Stopper]:
 def activity_slots() -> int:
     """How many activities a worker runs at once; also the size of its tool thread pool, so
     an activity it accepts never waits for a thread while its start-to-close timeout runs."""
-    return max(1, int(os.environ.get("DAGENT_MAX_ACTIVITIES", "") or 32))
+    value = os.environ.get("DAGENT_MAX_ACTIVITIES", "").strip() or "32"
+    if not value.isdigit() or int(value) < 1:
+        raise SystemExit(f"error: DAGENT_MAX_ACTIVITIES={value!r} is not a positive whole number")
+    return int(value)
