@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,9 +59,9 @@ def pids_in(path: Path) -> list[int]:
     return [int(line) for line in path.read_text().split()] if path.exists() else []
 
 
-async def wait_until(condition: object, bound: float = BOUND) -> bool:
+async def wait_until(condition: Callable[[], bool], bound: float = BOUND) -> bool:
     deadline = time.monotonic() + bound
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.1)
