@@ -211,6 +211,18 @@ def test_cancelling_the_call_kills_the_process_group_and_reraises(
     assert not (root / "marker").exists()
 
 
+def test_an_error_while_waiting_kills_the_process_group(config: ShellConfig, root: Path) -> None:
+    def heartbeat() -> None:
+        if len(pids_in(root / "pids")) == 4:
+            raise RuntimeError("heartbeat failed")
+
+    with pytest.raises(RuntimeError, match="heartbeat failed"):
+        run(config, BACKGROUND_JOBS + "wait", heartbeat=heartbeat, heartbeat_interval=0.05)
+    pids = pids_in(root / "pids")
+    assert len(pids) == 4
+    assert_all_gone(root, pids)
+
+
 def test_heartbeat_is_called_while_the_command_runs(config: ShellConfig) -> None:
     beats: list[float] = []
     run(config, "sleep 1", heartbeat=lambda: beats.append(1.0), heartbeat_interval=0.05)
@@ -278,6 +290,8 @@ def test_command_environment_policy(root: Path) -> None:
         {"max_output_chars": 10},
         {"env": ("1BAD",)},
         {"env": ("A-B",)},
+        {"env": "HOME"},
+        {"allow": "ls"},
         {"allow": ("/bin/ls",)},
         {"allow": ("rm -rf",)},
         {"allow": ("if",)},
@@ -365,6 +379,7 @@ REFUSED_COMMANDS = [
     '">" ls',
     "cat <<EOF\n'\nEOF\nrm x\n'",
     "ls # it's\nrm x\n'",
+    "echo a#b; rm x",  # shlex (default comments) reads "#b; rm x" as a comment
     "ls #\nrm x",
     "ls\r",
     "f() { ls; }; f",

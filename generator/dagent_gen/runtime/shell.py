@@ -74,6 +74,8 @@ class ShellConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
+        if isinstance(self.env, str) or isinstance(self.allow, str):
+            raise ValueError("shell env and allow are lists of names, not a string")
         object.__setattr__(self, "env", tuple(self.env))
         if self.allow is not None:
             object.__setattr__(self, "allow", tuple(self.allow))
