@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
-from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
 from dagent_gen.names import RUNTIME_MODULES
+from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
 
@@ -277,12 +277,14 @@ def _copy(dest: Path, data: dict[str, str], interactive: bool) -> dict[str, Any]
 
 
 def _first_build(dest: Path) -> list[Diagnostic]:
-    from dagent_gen.builder import apply, prepare
+    from dagent_gen.builder import BuildFailed, apply, prepare
 
-    with _no_bytecode():
-        prepared = prepare(dest)
-        if prepared.ok:
+    prepared = prepare(dest)  # user code runs in a child process: no bytecode written here
+    if prepared.ok:
+        try:
             apply(prepared)
+        except BuildFailed as failed:
+            return [*prepared.problems, failed.diagnostic]
     return prepared.problems
 
 

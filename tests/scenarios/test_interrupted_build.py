@@ -207,3 +207,20 @@ def test_a_real_process_signalled_mid_build(project: Project, signum: signal.Sig
     assert not project.exists(journal.JOURNAL_FILE)
     project.check()
     assert "MAX_STEPS = 42" in project.read(BOSS)
+
+
+def test_commands_that_build_before_running_report_a_write_error_as_a_diagnostic(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``run`` and ``dev`` build first (``build_if_stale``): a write error there is the same
+    DG509 line as in ``build``, and the command stops, instead of a traceback."""
+    from dagent_gen.commands.services import build_if_stale
+
+    _changed_definition(project)
+    before = project.snapshot()
+    failure = PermissionError(errno.EACCES, "Permission denied", str(project.path(HELPER)))
+    monkeypatch.setattr(builder, "atomic_write", _failing_after(1, failure))
+    assert build_if_stale(project.root, say=lambda line: None) is None
+    captured = capsys.readouterr()
+    assert "error[DG509]" in captured.err + captured.out
+    assert project.snapshot() == before

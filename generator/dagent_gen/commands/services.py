@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from dagent_gen.builder import apply, prepare
+from dagent_gen.builder import BuildFailed, apply, prepare
 from dagent_gen.commands.console import report
 from dagent_gen.pipeline import Generation
 
@@ -33,7 +33,11 @@ def build_if_stale(path: Path, say: Callable[[str], None]) -> Generation | None:
     report(prepared.problems)
     if not prepared.ok or prepared.generation is None:
         return None
-    changed = apply(prepared)
+    try:
+        changed = apply(prepared)
+    except BuildFailed as failed:  # a write error, rolled back: a diagnostic, not a traceback
+        report([failed.diagnostic])
+        return None
     if changed:
         say(f"built {prepared.generation.model.package}: {len(changed)} files changed")
     return prepared.generation

@@ -38,7 +38,7 @@ async def record_offline_run(
 
     # TemporalDevServer, not WorkflowEnvironment.start_local: its output goes to a log file,
     # not into the terminal of `dagent-gen new`.
-    with _offline_model(), TemporalDevServer()  # transfer-queue limit lifted by default as server:
+    with _offline_model(), TemporalDevServer() as server:  # transfer queue: limit lifted
         client = await Client.connect(server.address, identity=IDENTITY)
         with ThreadPoolExecutor(max_workers=4) as executor:
             async with Worker(
