@@ -103,10 +103,11 @@ class ConversationDigests:
             and len(content) <= INLINE_MAX_CHARS
             and not message.tool_calls
         )
-        return MessageRef(
+        by_text = content is not None and not inline and message.role != "assistant"
+        return MessageRef(  # a model reply is found by its digest alone
             digest=digest,
             role=message.role,
-            content_digest=None if content is None else text_digest(content),
+            content_digest=text_digest(content) if by_text and content is not None else None,
             tool_call_id=message.tool_call_id,
             content=content if inline else None,
         )
