@@ -85,3 +85,13 @@ def test_reused_tool_call_ids_are_made_unique(server: ScriptedModelServer) -> No
     second = call_model(messages, digests=digests).message
     ids = [c.id for c in first.tool_calls + second.tool_calls]
     assert len(set(ids)) == 3, ids
+
+
+def test_lone_surrogates_do_not_break_the_request(server: ScriptedModelServer) -> None:
+    """A tool's text decoded with surrogateescape: UTF-8 cannot carry it, and every retry of
+    the model call failed with UnicodeEncodeError."""
+    messages = conversation()
+    messages[1] = ChatMessage(role="user", content="file \udc80.txt")
+    server.add(text("ok"))
+    assert call_model(messages).message.content == "ok"
+    assert server.requests[0]["messages"][1]["content"] == "file \ufffd.txt"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -165,19 +166,29 @@ async def _heartbeat() -> None:
 
 
 def _to_openai(message: ChatMessage) -> dict[str, Any]:
-    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    content = None if message.content is None else _utf8(message.content)
+    data: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         data["tool_calls"] = [
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
+                "function": {"name": call.name, "arguments": _utf8(call.arguments)},
             }
             for call in message.tool_calls
         ]
     if message.tool_call_id is not None:
         data["tool_call_id"] = message.tool_call_id
     return data
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> str:
+    """``text`` without lone surrogates (a tool's text decoded with ``surrogateescape``, a JSON
+    ``"\\udc80"``): UTF-8 cannot carry them, and the request would fail on every retry."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _reply(completion: ChatCompletion) -> ModelReply:
