@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Awaitable
 from collections.abc import Callable
@@ -128,14 +129,19 @@ class ConversationCache:
         self._conversations: OrderedDict[str, _Entry] = OrderedDict()
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._replies: OrderedDict[str, ChatMessage] = OrderedDict()
+        self._lock = threading.Lock()  # plain (sync) tools remember texts from worker threads
 
     def remember_text(self, text: str) -> None:
         """A text an activity produced (a tool result, a model reply's content)."""
-        _put(self._texts, text_digest(text), text, self.texts)
+        digest = text_digest(text)
+        with self._lock:
+            _put(self._texts, digest, text, self.texts)
 
     def remember_reply(self, message: ChatMessage) -> None:
         """A model reply, exactly as ``call_model`` returns it."""
-        _put(self._replies, message_digest(message), message, self.texts)
+        digest = message_digest(message)
+        with self._lock:
+            _put(self._replies, digest, message, self.texts)
         if message.content is not None:
             self.remember_text(message.content)
 
@@ -175,11 +181,13 @@ class ConversationCache:
         return list(entry.messages)
 
     def _resolve(self, ref: MessageRef) -> ChatMessage | None:
-        message = self._replies.get(ref.digest)
+        with self._lock:
+            message = self._replies.get(ref.digest)
+            text = self._texts.get(ref.content_digest) if ref.content_digest else None
         if message is None:
             content = ref.content
             if content is None and ref.content_digest is not None:
-                content = self._texts.get(ref.content_digest)
+                content = text
                 if content is None:
                     return None
             message = ChatMessage(role=ref.role, content=content, tool_call_id=ref.tool_call_id)
