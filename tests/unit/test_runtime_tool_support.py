@@ -104,3 +104,14 @@ def test_observations_are_remembered_for_the_next_model_call(
     monkeypatch.setattr(CACHE, "remember_text", remembered.append)
     text = tool_support.to_observation("z" * 150, 100)
     assert remembered == [text] and text_digest(text)
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+def test_a_result_whose_str_raises_fails_without_retry() -> None:
+    with pytest.raises(ApplicationError) as raised:
+        to_observation([Unprintable()])
+    assert raised.value.non_retryable and "no text for you" in raised.value.message

@@ -93,7 +93,7 @@ def _text(value: Any) -> str:
         return bytes(value).decode("utf-8", errors="replace")
     try:  # models, dataclasses, enums, containers of them; str() for anything else
         return pydantic_core.to_json(value, fallback=str).decode()
-    except Exception as err:  # e.g. bytes that are not UTF-8 inside a container
+    except pydantic_core.PydanticSerializationError as err:  # e.g. non-UTF-8 bytes inside a list
         raise ApplicationError(
             f"the tool's result cannot be shown to the model: {type(value).__name__}: {err}",
             type="UnserializableResult",
