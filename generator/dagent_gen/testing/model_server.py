@@ -48,10 +48,14 @@ JsonObject = dict[str, Any]
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim."""
+    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim.
+
+    ``id`` fixes the call's id (a backend that reuses ids); by default each call gets a new one.
+    """
 
     name: str
     arguments: str
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,10 @@ def text(content: str, *, agent: str | None = None) -> TextReply:
     return TextReply(content=content, agent=agent)
 
 
-def call(name: str, arguments: Mapping[str, Any] | str) -> ToolCall:
+def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
     """A tool call for :func:`tool_calls`; a ``str`` ``arguments`` is sent verbatim (may be bad JSON)."""
     args = arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
-    return ToolCall(name=name, arguments=args)
+    return ToolCall(name=name, arguments=args, id=id)
 
 
 def tool_calls(
@@ -360,7 +364,7 @@ class ScriptedModelServer:
                     self._call_count += 1
                     calls.append(
                         {
-                            "id": f"call_{self._call_count}",
+                            "id": tool_call.id or f"call_{self._call_count}",
                             "type": "function",
                             "function": {"name": tool_call.name, "arguments": tool_call.arguments},
                         }
