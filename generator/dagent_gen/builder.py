@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from dagent_gen import gitattributes, journal
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors
 from dagent_gen.pipeline import Generation, generate
 from dagent_gen.reconcile import Action, ConflictMode, FilePlan, Plan, plan_build
@@ -209,7 +210,7 @@ def _roll_back_quietly(root: Path) -> None:
 def _write_failed(root: Path, err: OSError) -> Diagnostic:
     where = Path(err.filename) if err.filename else root
     return error(
-        "DG509",
+        Code.WRITE_FAILED,
         f"could not write {where}: {err.strerror or err}",
         Location(str(where)),
         "make the folder writable / free some space, then run `dagent-gen build` again; "
@@ -246,7 +247,11 @@ def eject(path: Path, file: Path) -> list[Diagnostic]:
     lock, problems = read_lock(root)
     if lock is None:
         return problems or [
-            error("DG507", "nothing to eject: the project was never built", Location(str(root)))
+            error(
+                Code.NOT_EJECTABLE,
+                "nothing to eject: the project was never built",
+                Location(str(root)),
+            )
         ]
     relative = (file if file.is_absolute() else Path.cwd() / file).resolve()
     try:
@@ -256,7 +261,7 @@ def eject(path: Path, file: Path) -> list[Diagnostic]:
     locked = lock.files.get(key)
     if locked is None or locked.ownership is LockedOwnership.EJECTED:
         state = "already ejected" if locked else "not a file dagent-gen generates"
-        return [error("DG507", f"{key} is {state}", Location(str(file)))]
+        return [error(Code.NOT_EJECTABLE, f"{key} is {state}", Location(str(file)))]
     try:
         _eject_file(root, lock, key)
     except OSError as err:

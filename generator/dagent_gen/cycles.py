@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dagent_gen.codes import Code
 from dagent_gen.definition import Definition
 from dagent_gen.diagnostics import Diagnostic, error
 from dagent_gen.load import SourceMap
@@ -26,7 +27,7 @@ def subagent_cycles(definition: Definition, source: SourceMap) -> list[Diagnosti
         index = agents[closing].subagents.index(target)
         problems.append(
             error(
-                "DG205",
+                Code.SUBAGENT_CYCLE,
                 f"sub-agent cycle: {' -> '.join(cycle)}",
                 source.locate(("agents", closing, "subagents", index)),
                 "an agent cannot delegate to itself, directly or through others",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from dagent_gen.diagnostics import Diagnostic
+if TYPE_CHECKING:
+    from dagent_gen.diagnostics import Diagnostic
 
 
 class ExitCode(IntEnum):
@@ -18,14 +20,6 @@ class ExitCode(IntEnum):
     WRITE_FAILED = 6  # the build could not write a file (read-only folder, full disk...)
 
 
-# The error codes that have an exit code of their own; every other error is a definition
-# error (1). A later diagnostic registry can own this table.
-EXIT_CODE_OF_ERROR: dict[str, ExitCode] = {
-    "DG504": ExitCode.EDITED_MANAGED,
-    "DG505": ExitCode.CONFLICT,
-    "DG506": ExitCode.CONFLICT,
-    "DG509": ExitCode.WRITE_FAILED,
-}
 # When several apply, the first of these wins: a broken definition hides everything else.
 _PRECEDENCE = (
     ExitCode.DEFINITION_ERROR,
@@ -36,10 +30,18 @@ _PRECEDENCE = (
 
 
 def exit_code_of(problems: Iterable[Diagnostic]) -> ExitCode:
-    """The exit code a list of diagnostics calls for (warnings never fail)."""
-    found = {
-        EXIT_CODE_OF_ERROR.get(p.code, ExitCode.DEFINITION_ERROR)
-        for p in problems
-        if p.severity == "error"
-    }
+    """The exit code a list of diagnostics calls for (warnings never fail).
+
+    Each error's exit code is its registry entry's (``Code.exit_code``); an error whose code
+    is in no entry is a definition error.
+    """
+    found = {_exit_code_of_error(p.code) for p in problems if p.severity == "error"}
     return next((code for code in _PRECEDENCE if code in found), ExitCode.OK)
+
+
+def _exit_code_of_error(code: str) -> ExitCode:
+    # Imported here because the registry itself imports ExitCode from this module.
+    from dagent_gen.codes import Code
+
+    member = Code.of(code)
+    return (member.exit_code if member else None) or ExitCode.DEFINITION_ERROR

@@ -20,6 +20,7 @@ from types import FrameType
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, warning
 from dagent_gen.state import STATE_DIR, resolve_inside, sha256, unsafe_path
 from dagent_gen.write import UnsafePathError, atomic_write, remove_file
@@ -56,7 +57,7 @@ def finish(root: Path) -> None:
 
 def interrupted(root: Path) -> Diagnostic:
     return warning(
-        "DG510",
+        Code.INTERRUPTED_BUILD,
         "an earlier build was interrupted before it finished (.dagent/journal.json exists)",
         Location(str(root / JOURNAL_FILE)),
         "`dagent-gen build` rolls the interrupted build back, then builds again",
@@ -95,7 +96,7 @@ def _restore(root: Path, name: str, entry: JournalEntry) -> Diagnostic | None:
     landed = sha256(disk) == entry.after_sha256 if disk is not None else entry.after_sha256 is None
     if not landed:
         return warning(
-            "DG510",
+            Code.INTERRUPTED_BUILD,
             f"{name} changed after the interrupted build; kept as it is",
             Location(name, 1),
             "review it: the next build treats it like any other file on disk",
@@ -110,7 +111,7 @@ def _restore(root: Path, name: str, entry: JournalEntry) -> Diagnostic | None:
     # Named, so a journal that did not come from an interrupted build (say, one committed to
     # the repository, where `dagent-gen check` already fails on it) cannot change files unseen.
     return warning(
-        "DG510",
+        Code.INTERRUPTED_BUILD,
         f"{name} restored to its text from before the interrupted build",
         Location(name, 1),
     )

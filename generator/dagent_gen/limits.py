@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dagent_gen.codes import Code
 from dagent_gen.load import KeyPath
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -74,26 +75,33 @@ def check_timeout(add: Add, value: str | int | float, path: KeyPath) -> None:
         if isinstance(value, int | float) and not isinstance(value, bool):
             finite = math.isfinite(value)
             problem = f"must be {'more than 0' if finite else 'a finite number of'} seconds"
-            add("DG207", f"{path[-1]} {problem}, not {shown}", path, DURATION_HINT)
+            add(Code.INVALID_DURATION, f"{path[-1]} {problem}, not {shown}", path, DURATION_HINT)
         else:
-            add("DG207", f"{path[-1]} is not a valid duration: {shown}", path, DURATION_HINT)
+            add(
+                Code.INVALID_DURATION,
+                f"{path[-1]} is not a valid duration: {shown}",
+                path,
+                DURATION_HINT,
+            )
     elif not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
         hint = (
             "a shorter timeout expires before a busy worker gets the call going"
             if seconds < MIN_TIMEOUT
             else "a lost worker is noticed only when the timeout expires"
         )
-        add("DG207", f"{path[-1]} must be between 1s and 24h, not {shown}", path, hint)
+        add(
+            Code.INVALID_DURATION, f"{path[-1]} must be between 1s and 24h, not {shown}", path, hint
+        )
     elif abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:
         add(
-            "DG207",
+            Code.INVALID_DURATION,
             f"{path[-1]} must be a whole number of milliseconds, not {shown}",
             path,
             DURATION_HINT,
         )
 
 
-def check_range(add: Add, code: str, value: int, limit: Limit, path: KeyPath) -> None:
+def check_range(add: Add, code: Code, value: int, limit: Limit, path: KeyPath) -> None:
     if value < limit.low:
         more = f"{limit.low} or more" if limit.low <= 1 else f"at least {limit.low}"
         add(code, f"{path[-1]} must be {more}, not {value}", path, limit.why)

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.merge import (
     command_sequence_changes,
@@ -139,7 +140,7 @@ def _plan_managed(
     if edited and not force:
         plan.problems.append(
             error(
-                "DG504",
+                Code.EDITED_MANAGED_FILE,
                 f"{file.path} is managed by dagent-gen but was edited by hand",
                 Location(file.path, 1),
                 "move the change into the definition (or the workflow, which is yours to "
@@ -162,7 +163,7 @@ def _plan_merged(
     if has_conflict_markers(disk):
         plan.problems.append(
             error(
-                "DG506",
+                Code.CONFLICT_MARKERS,
                 f"{file.path} still has conflict markers from an earlier build",
                 Location(file.path, _first_marker_line(disk)),
                 "resolve them (keep what you want between <<<<<<< and >>>>>>>, delete the "
@@ -199,7 +200,7 @@ def _plan_merged(
             return
         plan.problems.append(
             error(
-                "DG505",
+                Code.MERGE_CONFLICT,
                 f"{file.path}: merging your edits with the new output gives invalid Python "
                 f"({problem.message})",
                 Location(file.path, problem.location.line if problem.location else 0),
@@ -223,7 +224,7 @@ def _plan_merged(
             )
             plan.problems.append(
                 error(
-                    "DG505",
+                    Code.MERGE_CONFLICT,
                     f"{file.path}: conflict in {', '.join(scopes)}: {why}",
                     Location(file.path, conflict.ours_line),
                     "preview with `dagent-gen diff` (= `dagent-gen build --dry-run "
@@ -268,7 +269,7 @@ def _add_update(
     for change in command_sequence_changes(disk, text):
         plan.problems.append(
             warning(
-                "DG520",
+                Code.REPLAY_UNSAFE_CHANGE,
                 f"{file.path}: {change.description}; running executions may fail to replay",
                 Location(file.path, 1),
                 "keep old runs working with `workflow.patched(...)` around the change, or "
@@ -295,7 +296,7 @@ def _plan_removed(
         return
     plan.problems.append(
         warning(
-            "DG511",
+            Code.KEPT_EDITED_FILE,
             f"{path} is no longer generated, but you edited it, so it was kept",
             Location(path, 1),
             "delete it if you no longer need it; dagent-gen no longer tracks it",

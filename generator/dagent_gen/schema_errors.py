@@ -11,6 +11,7 @@ from typing import Any
 
 import pydantic
 
+from dagent_gen.codes import Code
 from dagent_gen.definition import AgentSection, ProjectSection, ToolSection
 from dagent_gen.diagnostics import Diagnostic, error
 from dagent_gen.load import KeyPath, SourceMap
@@ -58,16 +59,20 @@ def _schema_diagnostic(path: KeyPath, problems: list[Any], source: SourceMap) ->
         allowed = _allowed_keys(path[:-1])
         close = difflib.get_close_matches(key, allowed, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-        return error("DG201", f"unknown key {key!r} in {table}", where, hint)
+        return error(Code.UNKNOWN_KEY, f"unknown key {key!r} in {table}", where, hint)
     if first["type"] == "missing" and path == ("project",):
-        return error("DG202", "the definition has no [project] table", where, _MISSING_HINTS[key])
+        return error(
+            Code.INVALID_VALUE, "the definition has no [project] table", where, _MISSING_HINTS[key]
+        )
     if first["type"] == "missing":
-        return error("DG202", f"{table} needs the key {key!r}", where, _MISSING_HINTS.get(key))
+        return error(
+            Code.INVALID_VALUE, f"{table} needs the key {key!r}", where, _MISSING_HINTS.get(key)
+        )
     expected = [_EXPECTED.get(problem["type"]) for problem in problems]
     if None in expected:
         reasons = "; ".join(dict.fromkeys(str(problem["msg"]) for problem in problems))
         message = f"invalid value for {_key_name(path, python)}: {reasons}"
-        return error("DG202", f"{message} (got {_describe(first['input'])})", where)
+        return error(Code.INVALID_VALUE, f"{message} (got {_describe(first['input'])})", where)
     wanted = list(dict.fromkeys(str(text) for text in expected))
     if "an integer" in wanted and "a number" in wanted:
         wanted.remove("an integer")
@@ -76,7 +81,9 @@ def _schema_diagnostic(path: KeyPath, problems: list[Any], source: SourceMap) ->
     message = (
         f"{_key_name(path, python)} must be {' or '.join(wanted)}, not {_describe(first['input'])}"
     )
-    return error("DG202", message, where, _type_hint(path, wanted, first["input"], python))
+    return error(
+        Code.INVALID_VALUE, message, where, _type_hint(path, wanted, first["input"], python)
+    )
 
 
 _EXPECTED = {

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.write import is_inside
 
@@ -82,7 +83,7 @@ def resolve_inside(root: Path, path: str, folder: str = "") -> Path | None:
 
 def unsafe_path(path: str, where: str, why: str) -> Diagnostic:
     return error(
-        "DG508",
+        Code.UNSAFE_STATE_PATH,
         f"refusing to touch {path!r}: {why}",
         Location(where),
         "a path the build reads or writes must stay inside the project (and bases inside "
@@ -145,7 +146,7 @@ def read_lock(project_dir: Path) -> tuple[Lock | None, list[Diagnostic]]:
     except (ValidationError, OSError, ValueError) as err:
         return None, [
             error(
-                "DG501",
+                Code.UNREADABLE_LOCK,
                 f"the build state is unreadable: {str(err).splitlines()[0]}",
                 Location(str(path)),
                 "restore it from version control (git checkout -- .dagent), or delete .dagent "

@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 
 from dagent_gen import limits, names
+from dagent_gen.codes import Code
 from dagent_gen.cycles import subagent_cycles
 from dagent_gen.definition import AgentSection, Definition, ProjectSection, ToolSection
 from dagent_gen.diagnostics import Diagnostic, Location, error
@@ -79,22 +80,22 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     problems: list[Diagnostic] = []
     python = is_python(source)
 
-    def add(code: str, message: str, path: KeyPath, hint: str | None = None) -> None:
+    def add(code: Code, message: str, path: KeyPath, hint: str | None = None) -> None:
         problems.append(error(code, message, source.locate(path), hint))
 
     package = definition.project.package
     package_problem = names.package_problem(package)
     if package_problem is not None:
-        add("DG209", package_problem[0], ("project", "package"), package_problem[1])
+        add(Code.INVALID_NAME, package_problem[0], ("project", "package"), package_problem[1])
     if definition.project.task_queue is not None and not definition.project.task_queue.strip():
-        add("DG202", "task_queue must not be empty", ("project", "task_queue"))
+        add(Code.INVALID_VALUE, "task_queue must not be empty", ("project", "task_queue"))
     if not definition.agents and not broken:
         hint = "pass agents=[Agent(...)] to Project" if python else "add an [agents.NAME] table"
-        add("DG210", "the definition has no agents", ("project",), hint)
+        add(Code.NO_AGENTS, "the definition has no agents", ("project",), hint)
     entry = definition.project.entry_agent
     if entry is not None and entry not in definition.agents and entry not in broken:
         add(
-            "DG204",
+            Code.UNKNOWN_AGENT,
             f"entry_agent {entry!r} is not an agent",
             ("project", "entry_agent"),
             _close_hint(entry, definition.agents, f"agents: {', '.join(definition.agents)}"),
@@ -105,18 +106,20 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
         _check_name(add, "tool", name, path)
         _check_tool_module(add, tool.function, package, (*path, "function"))
         check_timeout(add, tool.timeout, (*path, "timeout"))
-        check_range(add, "DG208", tool.retries, limits.RETRIES, (*path, "retries"))
+        check_range(
+            add, Code.RETRIES_OUT_OF_RANGE, tool.retries, limits.RETRIES, (*path, "retries")
+        )
         for index, kind in enumerate(tool.non_retryable_errors):
             if not kind.isidentifier():
                 add(
-                    "DG202",
+                    Code.INVALID_VALUE,
                     f"non_retryable_errors holds exception class names, not {kind!r}",
                     (*path, "non_retryable_errors", index),
                     'e.g. non_retryable_errors = ["KeyError", "ValueError"]',
                 )
         check_range(
             add,
-            "DG202",
+            Code.INVALID_VALUE,
             tool.max_output_chars,
             limits.MAX_OUTPUT_CHARS,
             (*path, "max_output_chars"),
@@ -132,7 +135,7 @@ def _check_tool_module(add: Any, function: str, package: str, path: KeyPath) -> 
     module = function.partition(":")[0].strip()
     problem = names.tool_module_problem(module, package) if module else None
     if problem is not None:
-        add("DG209", problem, path, "rename the tool module or the package")
+        add(Code.INVALID_NAME, problem, path, "rename the tool module or the package")
 
 
 def _close_hint(name: str, known: Any, otherwise: str) -> str:
@@ -143,17 +146,17 @@ def _close_hint(name: str, known: Any, otherwise: str) -> str:
 def _check_name(add: Any, kind: str, name: str, path: KeyPath) -> None:
     problem = names.name_problem(kind, name)
     if problem is not None:
-        add("DG209", problem[0], path, problem[1])
+        add(Code.INVALID_NAME, problem[0], path, problem[1])
     elif kind == "tool" and name in names.RESERVED_ACTIVITY_NAMES:
         add(
-            "DG206",
+            Code.NAME_CLASH,
             f"tool name {name!r} is the name of the activity that calls the model",
             path,
             "give the tool another name",
         )
     elif kind == "tool" and name in RESERVED_TOOL_NAMES:
         add(
-            "DG206",
+            Code.NAME_CLASH,
             f"tool name {name!r} is reserved for the built-in planner",
             path,
             "give the tool another name",
@@ -173,14 +176,14 @@ def _check_agent(
     provider, _, model = agent.model.partition(":")
     if not model:
         add(
-            "DG211",
+            Code.INVALID_MODEL,
             f"model {agent.model!r} does not name its provider",
             (*path, "model"),
             f'write it as provider:model, e.g. "openai:{agent.model or "gpt-4o-mini"}"',
         )
     elif provider not in PROVIDERS:
         add(
-            "DG211",
+            Code.INVALID_MODEL,
             f"model {agent.model!r}: unknown provider {provider!r} "
             f"(supported: {', '.join(PROVIDERS)})",
             (*path, "model"),
@@ -189,25 +192,33 @@ def _check_agent(
         )
     _check_max_steps(add, agent, (*path, "max_steps"))
     check_timeout(add, agent.model_timeout, (*path, "model_timeout"))
-    check_range(add, "DG208", agent.model_retries, limits.RETRIES, (*path, "model_retries"))
+    check_range(
+        add,
+        Code.RETRIES_OUT_OF_RANGE,
+        agent.model_retries,
+        limits.RETRIES,
+        (*path, "model_retries"),
+    )
     if agent.temperature is not None and not 0 <= agent.temperature <= 2:
         add(
-            "DG202",
+            Code.INVALID_VALUE,
             f"temperature must be between 0 and 2, not {agent.temperature}",
             (*path, "temperature"),
         )
     if agent.max_tokens is not None:
-        check_range(add, "DG202", agent.max_tokens, limits.MAX_TOKENS, (*path, "max_tokens"))
+        check_range(
+            add, Code.INVALID_VALUE, agent.max_tokens, limits.MAX_TOKENS, (*path, "max_tokens")
+        )
     if agent.base_url is not None and not agent.base_url.startswith(("http://", "https://")):
         add(
-            "DG202",
+            Code.INVALID_VALUE,
             f"base_url {agent.base_url!r} is not an http(s) URL",
             (*path, "base_url"),
             'e.g. "http://localhost:11434/v1" for Ollama',
         )
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", agent.api_key_env):
         add(
-            "DG202",
+            Code.INVALID_VALUE,
             f"api_key_env {agent.api_key_env!r} is not an environment variable name",
             (*path, "api_key_env"),
             "name the variable that holds the key, e.g. OPENAI_API_KEY, not the key itself",
@@ -217,9 +228,9 @@ def _check_agent(
         where: KeyPath = (*path, "tools", index)
         if tool not in definition.tools and tool not in broken:
             hint = _close_hint(tool, definition.tools, f"add a [tools.{tool}] table")
-            add("DG203", f"agent {name!r} uses unknown tool {tool!r}", where, hint)
+            add(Code.UNKNOWN_TOOL, f"agent {name!r} uses unknown tool {tool!r}", where, hint)
         elif tool in offered:
-            add("DG206", f"agent {name!r} lists the tool {tool!r} twice", where)
+            add(Code.NAME_CLASH, f"agent {name!r} lists the tool {tool!r} twice", where)
         offered[tool] = "tool"
     for index, sub in enumerate(agent.subagents):
         where = (*path, "subagents", index)
@@ -235,14 +246,14 @@ def _check_agent(
                 message = (
                     f"agent {name!r} delegates to {sub!r}, which is not in the Project's agents"
                 )
-            add("DG204", message, where, hint)
+            add(Code.UNKNOWN_AGENT, message, where, hint)
         elif sub in offered:
             if offered[sub] == "tool":
                 message = f"agent {name!r} offers two tools named {sub!r} (a tool and a sub-agent)"
             else:
                 message = f"agent {name!r} lists the sub-agent {sub!r} twice"
             add(
-                "DG206",
+                Code.NAME_CLASH,
                 message,
                 where,
                 "the model sees tools and sub-agents under one name each: rename one of them"
@@ -251,7 +262,7 @@ def _check_agent(
             )
         elif agent.planning and sub in RESERVED_TOOL_NAMES:
             add(
-                "DG206",
+                Code.NAME_CLASH,
                 f"sub-agent name {sub!r} is reserved for the built-in planner",
                 where,
                 "rename that agent",
@@ -263,7 +274,7 @@ def _check_max_steps(add: Any, agent: AgentSection, path: KeyPath) -> None:
     minimum = 3 if agent.planning else 1
     if agent.max_steps < minimum:
         add(
-            "DG202",
+            Code.INVALID_VALUE,
             f"max_steps must be at least {minimum} for this agent, not {agent.max_steps}",
             path,
             "a planning agent needs a step to plan, one to work and one to answer"
@@ -272,7 +283,7 @@ def _check_max_steps(add: Any, agent: AgentSection, path: KeyPath) -> None:
         )
     elif agent.max_steps > limits.MAX_STEPS_LIMIT:
         add(
-            "DG202",
+            Code.INVALID_VALUE,
             f"max_steps must be at most {limits.MAX_STEPS_LIMIT}, not {agent.max_steps}",
             path,
             "every step grows the workflow history, which Temporal caps at 51,200 events",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.introspect.docstring import ParsedDocstring, parse_docstring
 from dagent_gen.introspect.importing import describe_exception, import_function, user_frame
@@ -51,5 +52,5 @@ def introspect_tool(
         where = user_frame(exc, search_path)
         message = f"reading the signature of `{ref}` raised {describe_exception(exc)} (at {where})"
         hint = "point the reference at a plain `def` or `async def` function with plain types"
-        return None, [error("DG304", message, location, hint=hint)]
+        return None, [error(Code.NOT_IMPORTABLE_FUNCTION, message, location, hint=hint)]
     return signature, diagnostics + more

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
@@ -91,7 +92,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     except (TypeError, ValueError) as exc:
         message = f"cannot read the signature of `{name}`: {exc}"
         hint = "point the reference at a plain `def` or `async def` function"
-        return None, [error("DG304", message, source.definition, hint=hint)]
+        return None, [error(Code.NOT_IMPORTABLE_FUNCTION, message, source.definition, hint=hint)]
 
     diagnostics = _check_importable(fn, source.definition)
     diagnostics += _check_parameters(name, sig, source)
@@ -219,7 +220,7 @@ def _check_importable(fn: Callable[..., Any], where: Location) -> list[Diagnosti
     if problem is None:
         return []
     message = f"`{qualname}` cannot be imported by the generated code: {problem}"
-    return [error("DG304", message, where, hint=hint)]
+    return [error(Code.NOT_IMPORTABLE_FUNCTION, message, where, hint=hint)]
 
 
 def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> list[Diagnostic]:
@@ -236,7 +237,7 @@ def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> lis
             if param.annotation is inspect.Parameter.empty:
                 found.append(
                     error(
-                        "DG306",
+                        Code.MISSING_ANNOTATION,
                         f"parameter `{param.name}` of tool `{name}` has no type annotation",
                         source.of(param.name),
                         hint=f"annotate it, e.g. `{param.name}: str`",
@@ -245,7 +246,7 @@ def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> lis
             continue
         found.append(
             error(
-                "DG305",
+                Code.VARIADIC_PARAMETERS,
                 f"tool `{name}` has parameter {why.format(param.name)}; tools are called "
                 "with named JSON arguments only",
                 source.of(param.name),
@@ -278,7 +279,7 @@ def _resolve_hints(
             what = "the return annotation" if name == "return" else f"parameter `{name}`"
             found.append(
                 error(
-                    "DG307",
+                    Code.UNSUPPORTED_PARAMETER_TYPE,
                     f"the type of {what} (`{annotation_text(annotation)}`) cannot be "
                     f"resolved: {type(exc).__name__}: {exc}",
                     source.definition if name == "return" else source.of(name),
@@ -303,7 +304,7 @@ def _check_json_types(
         except Exception as exc:
             found.append(
                 error(
-                    "DG307",
+                    Code.UNSUPPORTED_PARAMETER_TYPE,
                     f"parameter `{param.name}` has type `{format_annotation(hints[param.name])}`"
                     f", which cannot be expressed as JSON schema ({_reason(exc)})",
                     source.of(param.name),
@@ -349,7 +350,7 @@ def _call_schema(
         json.dumps(schema)
     except Exception as exc:
         return None, error(
-            "DG307",
+            Code.UNSUPPORTED_PARAMETER_TYPE,
             f"cannot build the JSON schema of `{fn.__qualname__}`: {type(exc).__name__}: {exc}",
             where,
             hint=_JSON_FRIENDLY,

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.introspect.annotation_text import format_annotation
 
@@ -47,7 +48,7 @@ def implicit_optionals(
         names.append(param.name)
         found.append(
             warning(
-                "DG308",
+                Code.IMPLICIT_OPTIONAL,
                 f"parameter `{param.name}` defaults to None, but its type `{text}` does not "
                 f"allow None; it is treated as `{text} | None`, and the model may send null",
                 where.get(param.name),
@@ -72,7 +73,7 @@ def annotated_defaults(
             continue
         found.append(
             error(
-                "DG310",
+                Code.DEFAULT_ONLY_IN_FIELD,
                 f"parameter `{param.name}` has a default only inside `Annotated[..., Field()]`"
                 ", which the generated tool does not apply (Python has no default for it)",
                 where.get(param.name),
@@ -116,7 +117,7 @@ def check_return_type(annotation: Any, text: str, where: Location) -> list[Diagn
         why = "bytes that are not UTF-8 text cannot be written as JSON"
     return [
         warning(
-            "DG309",
+            Code.RETURN_NOT_JSON,
             f"the tool returns `{text}`, which may not become text for the model ({why})",
             where,
             hint="return str, a number, a list/dict, a pydantic model or a dataclass; convert "

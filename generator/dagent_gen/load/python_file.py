@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dagent_gen.api import Agent, Project, Tool
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
@@ -34,7 +35,11 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
         file = err.filename if err.filename and not err.filename.startswith("<") else str(path)
         location = Location(file, err.lineno or 0, err.offset or 0)
         where = "" if file == str(path) else f" in {Path(file).name}"
-        return None, source, [error("DG102", f"invalid Python{where}: {err.msg}", location)]
+        return (
+            None,
+            source,
+            [error(Code.SYNTAX_ERROR, f"invalid Python{where}: {err.msg}", location)],
+        )
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # user code: report anything, including SystemExit
@@ -46,7 +51,7 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     projects = list(found.values())
     if not projects:
         problem = error(
-            "DG103",
+            Code.BAD_DEFINITION_SCRIPT,
             f"{path.name} defines no dagent_gen.Project",
             Location(str(path), 1),
             "add `project = Project(package=..., agents=[...])` at module level",
@@ -55,7 +60,7 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     if len(projects) > 1:
         lines = ", ".join(str(project.location.line) for project in projects)
         problem = error(
-            "DG103",
+            Code.BAD_DEFINITION_SCRIPT,
             f"{path.name} must define exactly one dagent_gen.Project; found {len(projects)} "
             f"(lines {lines})",
             projects[1].location,
@@ -66,7 +71,7 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
         data, source, problems = _to_data(projects[0], source)
     except Exception as err:  # a value of a type nobody expected, deep inside the Project
         problem = error(
-            "DG202",
+            Code.INVALID_VALUE,
             f"cannot read the Project: {type(err).__name__}: {err}",
             projects[0].location,
             "pass strings, numbers, lists, Agent and Tool objects as in the documentation",
@@ -85,7 +90,7 @@ def _not_unicode(value: Any, path: KeyPath, source: SourceMap) -> list[Diagnosti
         except UnicodeEncodeError as err:
             bad = value[err.start : err.end].encode("unicode_escape").decode()
             message = f"text with a lone surrogate ({bad}) cannot be written as UTF-8"
-            return [error("DG202", message, source.locate(path), _SURROGATE_HINT)]
+            return [error(Code.INVALID_VALUE, message, source.locate(path), _SURROGATE_HINT)]
         return []
     if isinstance(value, dict):
         items: list[tuple[str | int, Any]] = list(value.items())
@@ -109,7 +114,7 @@ def _raised(path: Path, err: BaseException) -> Diagnostic:
         where = Location(str(path), line, column)
     text = str(err)
     return error(
-        "DG103",
+        Code.BAD_DEFINITION_SCRIPT,
         f"running {path.name} raised {type(err).__name__}" + (f": {text}" if text else ""),
         where,
         f"fix the definition so that it runs with `python {path.name}`",
@@ -140,7 +145,12 @@ def _to_data(
         if isinstance(value, list | tuple):
             return list(value)
         diagnostics.append(
-            error("DG202", f"{what} must be a list, not {value!r}", location, f"write {what}=[...]")
+            error(
+                Code.INVALID_VALUE,
+                f"{what} must be a list, not {value!r}",
+                location,
+                f"write {what}=[...]",
+            )
         )
         return []
 
@@ -148,11 +158,15 @@ def _to_data(
         tool = item if isinstance(item, Tool) else Tool(item, location=location)
         if not isinstance(tool.name, str | None):
             message = f"a tool name must be a string, not {tool.name!r}"
-            diagnostics.append(error("DG202", message, tool.location, 'e.g. name="search"'))
+            diagnostics.append(
+                error(Code.INVALID_VALUE, message, tool.location, 'e.g. name="search"')
+            )
             return None
         ref, problem = _function_ref(tool.function)
         if problem:
-            diagnostics.append(error("DG104", problem, tool.location, _TOOL_HINT))
+            diagnostics.append(
+                error(Code.TOOL_DEFINED_IN_SCRIPT, problem, tool.location, _TOOL_HINT)
+            )
             return None
         entry: dict[str, Any] = {"function": ref}
         if tool.description is not None:
@@ -178,7 +192,7 @@ def _to_data(
             else:
                 diagnostics.append(
                     error(
-                        "DG206",
+                        Code.NAME_CLASH,
                         f"two different tools are named {name!r}",
                         tool.location,
                         "give one of them another name with Tool(fn, name=...), or set "
@@ -204,7 +218,7 @@ def _to_data(
         if not isinstance(agent, Agent):
             diagnostics.append(
                 error(
-                    "DG202",
+                    Code.INVALID_VALUE,
                     f"Project.agents must hold Agent objects, not {agent!r}",
                     project.location,
                     "create agents with Agent(name, ...)",
@@ -213,7 +227,9 @@ def _to_data(
             continue
         if not isinstance(agent.name, str):
             message = f"an agent name must be a string, not {agent.name!r}"
-            diagnostics.append(error("DG202", message, agent.location, 'e.g. Agent("researcher")'))
+            diagnostics.append(
+                error(Code.INVALID_VALUE, message, agent.location, 'e.g. Agent("researcher")')
+            )
             continue
         source.add(("agents", agent.name), agent.location)
         agent_args = calls.arguments(agent.location, Agent)
@@ -240,7 +256,7 @@ def _to_data(
         if agent.name in agents:
             diagnostics.append(
                 error(
-                    "DG206",
+                    Code.NAME_CLASH,
                     f"two agents are named {agent.name!r}",
                     agent.location,
                     "agent names become workflow types: give each agent its own name",

@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
@@ -36,7 +37,13 @@ def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagno
         return (
             None,
             source,
-            [error("DG101", f"cannot read the definition: {err}", Location(str(path)))],
+            [
+                error(
+                    Code.UNREADABLE_DEFINITION,
+                    f"cannot read the definition: {err}",
+                    Location(str(path)),
+                )
+            ],
         )
     try:
         data = tomllib.loads(text)
@@ -50,7 +57,7 @@ def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagno
             source,
             [
                 error(
-                    "DG102",
+                    Code.SYNTAX_ERROR,
                     f"invalid TOML: {message}",
                     Location(str(path), line, column),
                     "fix the syntax at this position (see https://toml.io for the format)",

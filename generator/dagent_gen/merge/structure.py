@@ -25,6 +25,7 @@ from typing import ClassVar
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, ProviderT
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.merge.replay import (
     SequenceChange,
@@ -67,7 +68,7 @@ def parse_error(text: str, *, filename: str) -> Diagnostic | None:
     if has_conflict_markers(text):
         hint = "the file still contains conflict markers (<<<<<<< ... >>>>>>>); resolve them first"
     return error(
-        "DG503",
+        Code.UNPARSABLE_FILE,
         f"file does not parse as Python: {reason}",
         Location.of(filename, line, column),
         hint,

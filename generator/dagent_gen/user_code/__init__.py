@@ -25,6 +25,7 @@ from typing import IO
 
 import pydantic
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.user_code.wire import Inspection, Message, Request, Stage
 
@@ -72,7 +73,9 @@ def import_timeout(where: Location) -> tuple[float, Diagnostic | None]:
         value = math.nan
     if not 0 < value < math.inf:
         message = f"{TIMEOUT_ENV}={text!r} is not a positive number of seconds"
-        return DEFAULT_TIMEOUT, error("DG105", message, where, f"e.g. {TIMEOUT_ENV}=120")
+        return DEFAULT_TIMEOUT, error(
+            Code.USER_CODE_PROCESS_FAILED, message, where, f"e.g. {TIMEOUT_ENV}=120"
+        )
     return value, None
 
 
@@ -151,7 +154,7 @@ def _failure(
             "code that runs at import time must not block or loop; move the work into the "
             f"function, or allow more time with {TIMEOUT_ENV}=SECONDS"
         )
-        return error("DG105", message + _shown(finished.output), where, hint)
+        return error(Code.USER_CODE_PROCESS_FAILED, message + _shown(finished.output), where, hint)
     code = finished.returncode
     if code < 0:
         ended = f"was killed by {_signal_name(-code)}"
@@ -166,7 +169,12 @@ def _failure(
     )
     if garbled and code >= 0:
         ended = f"sent back an unreadable result (exit code {code})"
-    return error("DG105", f"{stage.doing} {ended}" + _shown(finished.output), stage.location, hint)
+    return error(
+        Code.USER_CODE_PROCESS_FAILED,
+        f"{stage.doing} {ended}" + _shown(finished.output),
+        stage.location,
+        hint,
+    )
 
 
 def _hanging_line(output: str, project: Path) -> Location | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors
 from dagent_gen.introspect import ToolSignature, introspect_tool
 from dagent_gen.load import load_definition
@@ -67,7 +68,7 @@ def _internal_error(file: Path, exc: BaseException) -> Inspection:
     """An exception no stage turned into a diagnostic: report it with its traceback."""
     trace = "".join(traceback.format_exception(exc)).rstrip()
     problem = error(
-        "DG105",
+        Code.USER_CODE_PROCESS_FAILED,
         f"reading the definition failed: {type(exc).__name__}: {exc}\n{trace}",
         Location(str(file)),
         BUG,
@@ -83,7 +84,7 @@ def _send(channel: IO[str], message: Message) -> None:
 def _unsendable(file: Path, exc: Exception) -> Inspection:
     # e.g. a lone surrogate in a docstring: text that cannot be written as UTF-8 JSON.
     problem: Diagnostic = error(
-        "DG105",
+        Code.USER_CODE_PROCESS_FAILED,
         f"the definition cannot be written as JSON: {type(exc).__name__}: {exc}",
         Location(str(file)),
         "remove characters that are not valid Unicode text (e.g. lone surrogates)",
