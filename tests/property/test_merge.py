@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Literal
+from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 from dagent_gen.builder import apply, prepare
@@ -84,7 +87,7 @@ def joined(segments: list[list[str]]) -> str:
 
 
 SETTINGS = settings(
-    max_examples=150,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -188,6 +191,7 @@ def measure(what: str) -> int:
     """
     return len(what)
 '''
+NO_SHRINKING = [Phase.explicit, Phase.reuse, Phase.generate]
 WORKFLOW = Path("edited_agent/workflows/editor.py")
 VARIANTS = st.fixed_dictionaries(
     {
@@ -232,23 +236,26 @@ def hand_edits(draw: st.DrawFn, lines: list[str]) -> list[str]:
     return edited
 
 
-def assert_files_old_or_new(before: dict[str, str], after: dict[str, str], planned: dict) -> None:
-    from hashlib import sha256
-
+def assert_files_old_or_new(
+    before: dict[str, str], after: dict[str, str], planned: dict[str, str | None], *, done: bool
+) -> None:
+    """Every file is as it was or as planned (``done``: every planned change was made)."""
     for path, digest in after.items():
         assert not path.endswith(".tmp"), f"temporary file left behind: {path}"
-        if path in planned and planned[path] is not None:
-            assert digest == sha256(planned[path].encode()).hexdigest(), f"half-written {path}"
-        else:
+        new = planned.get(path)
+        if new is not None and (done or digest != before.get(path)):
+            assert digest == hashlib.sha256(new.encode()).hexdigest(), f"half-written {path}"
+        elif new is None:
             assert before.get(path) == digest, f"{path} changed but was not planned"
     for path in before.keys() - after.keys():
         assert path in planned and planned[path] is None, f"{path} vanished"
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    phases=NO_SHRINKING,  # a build per example: shrinking a failure could take many minutes
 )
 @given(st.data(), VARIANTS, st.sampled_from(list(ConflictMode)))
 def test_build_over_random_hand_edits_is_all_or_nothing(
@@ -276,8 +283,65 @@ def test_build_over_random_hand_edits_is_all_or_nothing(
             for item in prepared.all_changes()
         }
         apply(prepared)
-        assert_files_old_or_new(before, snapshot(root), planned)
+        assert_files_old_or_new(before, snapshot(root), planned, done=True)
         again = prepare(root, conflict_mode=mode)
         if mode is not ConflictMode.INLINE or not has_conflict_markers(workflow.read_text()):
             assert again.ok, again.problems
             assert again.all_changes() == [], [c.path for c in again.all_changes()]
+
+
+class _Crash(OSError):
+    """The process 'dies' while renaming a written file into place."""
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    phases=NO_SHRINKING,  # a build per example: shrinking a failure could take many minutes
+)
+@given(st.data(), VARIANTS, st.sampled_from([ConflictMode.OURS, ConflictMode.THEIRS]))
+def test_an_interrupted_build_leaves_old_or_new_files_and_the_next_build_finishes_it(
+    built: Path, data: st.DataObject, variant: dict[str, object], mode: ConflictMode
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="dagent-prop-") as folder:
+        root = Path(folder) / "project"
+        shutil.copytree(built, root)
+        workflow = root / WORKFLOW
+        lines = workflow.read_text(encoding="utf-8").split("\n")
+        workflow.write_text("\n".join(data.draw(hand_edits(lines))), encoding="utf-8")
+        write_definition(root, variant)
+        before = snapshot(root)
+        prepared = prepare(root, conflict_mode=mode)
+        if not prepared.ok:
+            return
+        planned = {
+            item.path: (None if item.action is Action.DELETE else item.content)
+            for item in prepared.all_changes()
+        }
+        writes = sum(1 for content in planned.values() if content is not None)
+        if writes == 0:
+            return
+        crash_at = data.draw(st.integers(min_value=0, max_value=writes - 1), label="crash_at")
+        real_replace = os.replace
+        calls = iter(range(writes + 1))
+
+        def replace(source: str | Path, target: str | Path) -> None:
+            if next(calls) == crash_at:
+                raise _Crash(f"killed while renaming {target}")
+            real_replace(source, target)
+
+        with mock.patch("os.replace", replace), pytest.raises(_Crash):
+            apply(prepared)
+        assert_files_old_or_new(before, snapshot(root), planned, done=False)
+
+        finish = prepare(root, conflict_mode=mode)
+        assert finish.ok, finish.problems
+        apply(finish)
+        after = snapshot(root)
+        for path, content in planned.items():  # the same result as an uninterrupted build
+            if content is None:
+                assert path not in after, path
+            elif not path.startswith(".dagent/"):
+                assert (root / path).read_text(encoding="utf-8") == content, path
+        assert prepare(root, conflict_mode=mode).all_changes() == []

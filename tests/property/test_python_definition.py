@@ -149,7 +149,7 @@ def assert_verdict(body: str) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

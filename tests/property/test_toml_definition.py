@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from .support import check_in_process, snapshot
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -229,7 +229,7 @@ def test_definition_shaped_documents_are_built_or_reported(document: dict[str, A
     _check(dump_toml(document))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.sampled_from(["\\uD800", "\\uDFFF", "\\U00110000", "\\uZZZZ", "\\x41", "\\"]),
     st.integers(min_value=1, max_value=40),
