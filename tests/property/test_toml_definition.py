@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +246,22 @@ def test_invalid_escapes_depth_and_huge_ints_are_reported(
         f"[agents.prober]\nmax_steps = {huge or nested}\nsystem_prompt = {json.dumps(escape)}\n"
     )
     _check(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: tomllib reports errors at the end of the text as '(at end of document)', with "
+    "no line; DG102 then has line 0, column 0 while its hint says 'fix the syntax at this "
+    "position' (expected: the last line and column of the file)",
+)
+@pytest.mark.parametrize(
+    "text",
+    ['[project]\npackage = "x"\nname = ', '[project]\npackage = "x"\nname = "unterminated'],
+)
+def test_syntax_errors_at_the_end_of_the_text_name_a_line(tmp_path: Path, text: str) -> None:
+    (tmp_path / "dagent.toml").write_text(text, encoding="utf-8")
+    prepared = check_in_process(tmp_path)
+    [problem] = prepared.problems
+    assert problem.code == "DG102"
+    assert problem.location is not None
+    assert problem.location.line == 3
