@@ -169,6 +169,12 @@ def _error_body(status: int, message: str, param: str | None, code: str | None) 
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a worker runs many agent
+    # steps at once; the openai client then fails them with APIConnectionError
+    request_queue_size = 1024
+
+
 @dataclass
 class _Answer:
     status: int
@@ -202,7 +208,7 @@ class ScriptedModelServer:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread. Returns ``self``."""
         if self._httpd is not None:
             raise RuntimeError("ScriptedModelServer is already running")
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(
