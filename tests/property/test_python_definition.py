@@ -158,23 +158,10 @@ def test_any_definition_code_is_built_or_reported(statements: list[str]) -> None
     assert_verdict("\n".join(statements))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dagent.py runs inside the dagent-gen process (runpy) with its stdout, so "
-    "print() in dagent.py lands before the JSON of `dagent-gen check --format json`, which "
-    "then does not parse (expected: the JSON alone on stdout; the definition's output on "
-    "stderr or dropped)",
-)
 def test_definition_printing_to_stdout_keeps_the_json_verdict_parseable() -> None:
     assert_verdict(f"print('prop_agent')\n{VALID_PROJECT}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dagent.py runs inside the dagent-gen process (runpy), so os._exit() ends "
-    "`dagent-gen check` with the definition's exit code and no output (expected: a DG103 "
-    "diagnostic in the JSON verdict, exit 1)",
-)
 @pytest.mark.parametrize("code", ["os._exit(0)", "os._exit(3)"])
 def test_definition_ending_the_process_is_reported(code: str) -> None:
     verdict = assert_verdict(code)

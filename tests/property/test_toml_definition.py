@@ -248,12 +248,6 @@ def test_invalid_escapes_depth_and_huge_ints_are_reported(
     _check(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: tomllib reports errors at the end of the text as '(at end of document)', with "
-    "no line; DG102 then has line 0, column 0 while its hint says 'fix the syntax at this "
-    "position' (expected: the last line and column of the file)",
-)
 @pytest.mark.parametrize(
     "text",
     ['[project]\npackage = "x"\nname = ', '[project]\npackage = "x"\nname = "unterminated'],

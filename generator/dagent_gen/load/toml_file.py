@@ -27,6 +27,9 @@ _ASSIGNMENT = re.compile(rf"^(\s*)({_DOTTED_KEY})\s*=\s*(.*)$")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 
 
+_AT_END = "(at end of document)"
+
+
 def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
     source = SourceMap(str(path))
     try:
@@ -52,6 +55,10 @@ def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagno
         match = _TOML_ERROR_POSITION.search(message)
         line, column = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
         message = _TOML_ERROR_POSITION.sub("", message).strip()
+        if message.endswith(_AT_END):  # tomllib names no line there: point after the last one
+            message = message.removesuffix(_AT_END).strip()
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
         return (
             None,
             source,
