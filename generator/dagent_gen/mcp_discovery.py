@@ -1,0 +1,254 @@
+"""Build-time discovery of MCP tools: list each server's tools once, record their schemas.
+
+``discover`` starts (stdio) or connects to (HTTP) every server whose ``discover`` is
+``"build"``, lists its tools through the runtime client, and reports problems as diagnostics
+(DG330 to DG335, see docs/diagnostics.md). ``McpRecord`` is what the lock stores, so ``check``
+and a rebuild without ``--refresh-mcp`` never need the servers. ``${VAR}`` values are read from
+the build's environment only to connect; neither the record nor a diagnostic contains them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from dagent_gen.diagnostics import Diagnostic, Location, error, warning
+from dagent_gen.runtime.mcp_client import (
+    McpConfigurationError,
+    McpError,
+    McpServerConfig,
+    McpTimeoutError,
+    ToolInfo,
+    list_tools,
+)
+
+__all__ = ["McpRecord", "ServerRecord", "config_digest", "discover", "discover_async"]
+
+OPENAI_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+DEFAULT_TIMEOUT = 60.0
+
+
+class ServerRecord(BaseModel):
+    """One server's discovered tools, and the digest of the config they were listed with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_sha256: str  # a change of the config means the record is stale (--refresh-mcp)
+    tools: tuple[ToolInfo, ...]
+
+
+class McpRecord(BaseModel):
+    """All build-time discovered MCP tools, as stored in the lock (servers sorted by name)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    servers: dict[str, ServerRecord]
+
+    @classmethod
+    def of(
+        cls, configs: Mapping[str, McpServerConfig], found: Mapping[str, list[ToolInfo]]
+    ) -> McpRecord:
+        servers = {
+            name: ServerRecord(
+                config_sha256=config_digest(configs[name]),
+                tools=tuple(sorted(found[name], key=lambda tool: tool.name)),
+            )
+            for name in sorted(found)
+        }
+        return cls(servers=servers)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready and stable: same tools and configs, same dump (keys sorted)."""
+        dumped: dict[str, Any] = _sorted(self.model_dump(mode="json"))
+        return dumped
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.dump(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+    def stale(self, configs: Mapping[str, McpServerConfig]) -> list[str]:
+        """Names of build-discovered servers whose record is missing or was made from another
+        config: ``check`` reports them, ``build --refresh-mcp`` lists them again."""
+        return sorted(
+            name
+            for name, config in configs.items()
+            if config.discover == "build"
+            and (
+                name not in self.servers
+                or self.servers[name].config_sha256 != config_digest(config)
+            )
+        )
+
+
+def config_digest(config: McpServerConfig) -> str:
+    """sha256 of the config as written: placeholders, never resolved values."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def discover(
+    servers: Mapping[str, McpServerConfig], timeout: float = DEFAULT_TIMEOUT, **options: Any
+) -> tuple[dict[str, list[ToolInfo]], list[Diagnostic]]:
+    """List the tools of every ``discover = "build"`` server: ``discover_async`` in a new loop."""
+    return asyncio.run(discover_async(servers, timeout, **options))
+
+
+async def discover_async(
+    servers: Mapping[str, McpServerConfig],
+    timeout: float = DEFAULT_TIMEOUT,
+    *,
+    root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    locations: Mapping[str, Location] | None = None,
+    reserved: Iterable[str] = (),
+) -> tuple[dict[str, list[ToolInfo]], list[Diagnostic]]:
+    """List the tools of every ``discover = "build"`` server, concurrently.
+
+    ``root``: the project folder; a server's relative ``cwd`` (or none) is taken from there.
+    ``reserved``: names of the project's other tools, which an MCP tool must not reuse.
+    ``locations``: where each ``[mcp.NAME]`` table is, for the diagnostics. Returns the tools
+    of the servers that answered and every problem found; servers that failed are left out.
+    """
+    env = os.environ if environ is None else environ
+    where = locations or {}
+    names = sorted(name for name, config in servers.items() if config.discover == "build")
+    configs = [_bounded(servers[name], timeout, root) for name in names]
+    results = await asyncio.gather(*(_list_one(config, timeout, env) for config in configs))
+    found: dict[str, list[ToolInfo]] = {}
+    diagnostics: list[Diagnostic] = []
+    for name, config, (tools, problem) in zip(names, configs, results, strict=True):
+        if problem is not None:
+            diagnostics.append(_failure(name, config, problem, where.get(name)))
+            continue
+        assert tools is not None
+        found[name] = tools
+        diagnostics += _check_filters(name, config, tools, where.get(name))
+    diagnostics += _check_names(found, set(reserved), where)
+    return found, diagnostics
+
+
+def _bounded(config: McpServerConfig, timeout: float, root: Path | None) -> McpServerConfig:
+    update: dict[str, Any] = {
+        "connect_timeout": min(config.connect_timeout, timeout),
+        "call_timeout": min(config.call_timeout, timeout),
+    }
+    if root is not None and config.command is not None:
+        update["cwd"] = str(root / config.cwd) if config.cwd else str(root)
+    return config.model_copy(update=update)
+
+
+async def _list_one(
+    config: McpServerConfig, timeout: float, environ: Mapping[str, str]
+) -> tuple[list[ToolInfo] | None, McpError | None]:
+    try:
+        async with asyncio.timeout(timeout * 2):  # connect + list, each bounded by timeout
+            return await list_tools(config, environ), None
+    except McpError as err:
+        return None, err
+    except TimeoutError:
+        return None, McpTimeoutError(f"MCP server {config.name!r} did not answer in time")
+
+
+def _failure(
+    name: str, config: McpServerConfig, problem: McpError, location: Location | None
+) -> Diagnostic:
+    what = f"MCP server {name!r}"
+    if isinstance(problem, McpConfigurationError):
+        return error(
+            "DG332",
+            f"{what}: {problem.message}",
+            location,
+            hint=f"set {problem.variable} in the environment of `dagent-gen build` (used only to "
+            "list the tools; the worker reads its own environment), or use the lock's record",
+        )
+    if isinstance(problem, McpTimeoutError):
+        return error(
+            "DG331",
+            f"{what} timed out during tool discovery: {problem.message}",
+            location,
+            hint='check that the server starts quickly, or set discover = "runtime"',
+        )
+    target = f"`{config.command}`" if config.command else "its url"
+    return error(
+        "DG330",
+        f"{what} could not be started or reached: {problem.message}",
+        location,
+        hint=f"check {target} by hand; the server must speak MCP over "
+        + ("stdio" if config.command else "streamable HTTP"),
+    )
+
+
+def _check_filters(
+    name: str, config: McpServerConfig, tools: list[ToolInfo], location: Location | None
+) -> list[Diagnostic]:
+    """Warn about filters that select nothing: usually a typo in a pattern."""
+    problems: list[Diagnostic] = []
+    if not tools:
+        problems.append(
+            warning("DG335", f"MCP server {name!r} offers no tools (after the filters)", location)
+        )
+    for pattern in config.tools or ():
+        if not any(fnmatch.fnmatchcase(tool.name, pattern) for tool in tools):
+            problems.append(
+                warning(
+                    "DG335",
+                    f"MCP server {name!r}: tools pattern {pattern!r} matches no tool",
+                    location,
+                    hint="patterns are case-sensitive globs of the names on the server",
+                )
+            )
+    return problems
+
+
+def _check_names(
+    found: Mapping[str, list[ToolInfo]], reserved: set[str], where: Mapping[str, Location]
+) -> list[Diagnostic]:
+    """Each exposed name must be a valid OpenAI tool name and unique in the project."""
+    problems: list[Diagnostic] = []
+    owners: dict[str, str] = {name: "a tool of the project" for name in reserved}
+    seen: set[str] = set()
+    for server in sorted(found):
+        for tool in found[server]:
+            exposed = tool.exposed_name
+            if not OPENAI_TOOL_NAME.match(exposed):
+                problems.append(
+                    error(
+                        "DG333",
+                        f"MCP server {server!r}: tool name {exposed[:80]!r} is not valid for "
+                        "the model API (letters, digits, '_' and '-', at most 64 characters)",
+                        where.get(server),
+                        hint="deny the tool, or shorten the server's prefix",
+                    )
+                )
+            other = owners.setdefault(exposed, f"MCP server {server!r}")
+            if exposed in seen or other != f"MCP server {server!r}":
+                problems.append(
+                    error(
+                        "DG334",
+                        f"tool {exposed!r} of MCP server {server!r} clashes with {other}",
+                        where.get(server),
+                        hint="give the server a prefix, or deny one of the tools",
+                    )
+                )
+            seen.add(exposed)
+    return problems

@@ -1,0 +1,212 @@
+"""Calls to MCP servers from tool activities (and from ``dagent-gen build`` for discovery).
+
+``list_tools`` and ``call_tool`` take an ``McpServerConfig`` (see ``mcp_config``): a command
+started over stdio, or a streamable-HTTP URL. ``${VAR}`` values are resolved from the process
+environment for each call, and every text this module returns or raises has them scrubbed
+out, in case a server echoes its credential.
+
+Each call opens its own session and closes it afterwards: simple and robust across worker
+restarts and server crashes, at the cost of one process start (stdio, about a second for a
+Python server) or one HTTP handshake per call. Connecting and calling are bounded by the
+config's timeouts, results by ``max_output_chars``. Errors are the ``mcp_config`` errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from contextlib import asynccontextmanager
+from typing import Any
+from typing import TypeVar
+
+import httpx2
+import mcp_types
+from mcp import Client
+from mcp import StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+
+from .mcp_config import McpConfigurationError
+from .mcp_config import McpError
+from .mcp_config import McpServerConfig
+from .mcp_config import McpTimeoutError
+from .mcp_config import McpToolError
+from .mcp_config import McpTransportError
+from .mcp_config import ToolInfo
+from .mcp_config import resolve_placeholders
+
+__all__ = [
+    "McpConfigurationError",
+    "McpError",
+    "McpServerConfig",
+    "McpTimeoutError",
+    "McpToolError",
+    "McpTransportError",
+    "ToolInfo",
+    "call_tool",
+    "list_tools",
+    "resolve_placeholders",
+]
+
+MAX_LIST_PAGES = 100
+MIN_SCRUBBED_LENGTH = 6  # shorter resolved values ("1", "true") are not treated as secrets
+_RETRYABLE_CODES = (mcp_types.CONNECTION_CLOSED, mcp_types.REQUEST_TIMEOUT)
+_T = TypeVar("_T")
+
+
+class _Connection:
+    """The resolved settings of one session, and the scrubber for its secrets."""
+
+    def __init__(self, config: McpServerConfig, environ: Mapping[str, str]) -> None:
+        name = config.name
+        self.env = resolve_placeholders(config.env, environ, server=name, what="env")
+        self.headers = resolve_placeholders(config.headers, environ, server=name, what="header")
+        url = config.url or ""
+        self.url = resolve_placeholders({"url": url}, environ, server=name, what="setting")["url"]
+        secrets = {environ[v] for v in config.variables()}
+        self.secrets = sorted((s for s in secrets if len(s) >= MIN_SCRUBBED_LENGTH), key=len)[::-1]
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+@asynccontextmanager
+async def _session(config: McpServerConfig, conn: _Connection) -> AsyncIterator[Client]:
+    async with AsyncExitStack() as stack:
+        if config.command is not None:
+            params = StdioServerParameters(
+                command=config.command, args=list(config.args), env=conn.env, cwd=config.cwd
+            )
+            client = Client(stdio_client(params), cache=None)
+        else:
+            timeout = httpx2.Timeout(config.connect_timeout, read=config.call_timeout)
+            http = httpx2.AsyncClient(headers=conn.headers, timeout=timeout)
+            await stack.enter_async_context(http)
+            client = Client(streamable_http_client(conn.url, http_client=http), cache=None)
+        async with asyncio.timeout(config.connect_timeout):
+            await stack.enter_async_context(client)
+        yield client
+
+
+async def _run(
+    config: McpServerConfig, conn: _Connection, operation: Callable[[Client], Awaitable[_T]]
+) -> _T:
+    """Run ``operation`` in a fresh session; library failures become this module's errors."""
+    server = f"MCP server {config.name!r}"
+    phase = "connect"
+    try:
+        async with _session(config, conn) as client:
+            phase = "call"
+            async with asyncio.timeout(config.call_timeout):
+                return await operation(client)
+    except Exception as err:  # CancelledError is a BaseException: cancellation passes through
+        leaf = _leaf(err)
+        if isinstance(leaf, TimeoutError):
+            limit = config.connect_timeout if phase == "connect" else config.call_timeout
+            doing = "connect" if phase == "connect" else "answer"
+            raise McpTimeoutError(f"{server} did not {doing} within {limit:g} s") from None
+        if isinstance(leaf, MCPError) and phase == "call" and leaf.code not in _RETRYABLE_CODES:
+            raise McpToolError(conn.scrub(f"{server} refused the call: {leaf}")) from None
+        detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
+        raise McpTransportError(f"{server} failed ({phase}): {detail}") from None
+
+
+def _leaf(err: BaseException) -> BaseException:
+    """The first real exception inside (nested) exception groups from anyio task groups."""
+    while isinstance(err, BaseExceptionGroup) and err.exceptions:
+        err = err.exceptions[0]
+    return err
+
+
+async def list_tools(
+    config: McpServerConfig, environ: Mapping[str, str] | None = None
+) -> list[ToolInfo]:
+    """The server's tools that pass the filters, sorted by name, with their input schemas."""
+    conn = _Connection(config, os.environ if environ is None else environ)
+
+    async def fetch(client: Client) -> list[mcp_types.Tool]:
+        found: list[mcp_types.Tool] = []
+        cursor: str | None = None
+        for _ in range(MAX_LIST_PAGES):  # a server whose cursor never ends cannot hang a build
+            page = await client.list_tools(cursor=cursor)
+            found.extend(page.tools)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return found
+
+    tools = await _run(config, conn, fetch)
+    return sorted(
+        (
+            ToolInfo(
+                name=tool.name,
+                exposed_name=config.prefix + tool.name,
+                description=conn.scrub(tool.description or ""),
+                input_schema=tool.input_schema,
+            )
+            for tool in tools
+            if config.allows(tool.name)
+        ),
+        key=lambda tool: tool.name,
+    )
+
+
+async def call_tool(
+    config: McpServerConfig,
+    name: str,
+    arguments: dict[str, Any],
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Call ``name`` (its name on the server) and return the text the model sees.
+
+    The text is capped at ``config.max_output_chars`` with a note. A result flagged
+    ``isError`` raises ``McpToolError`` with the server's message.
+    """
+    if not config.allows(name):
+        raise McpToolError(f"MCP server {config.name!r} does not offer a tool named {name!r}")
+    conn = _Connection(config, os.environ if environ is None else environ)
+    result = await _run(config, conn, lambda client: client.call_tool(name, arguments))
+    text = cap(conn.scrub(result_text(result)), config.max_output_chars)
+    if result.is_error:
+        raise McpToolError(text)
+    return text
+
+
+def result_text(result: mcp_types.CallToolResult) -> str:
+    """The content blocks as text, joined by newlines; structured content as JSON if no block.
+
+    Servers should repeat structured content as a JSON text block, so the blocks come first.
+    """
+    parts = [_block_text(block) for block in result.content]
+    if not parts and result.structured_content is not None:
+        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
+    return "\n".join(parts) or "(no output)"
+
+
+def _block_text(block: mcp_types.ContentBlock) -> str:
+    if isinstance(block, mcp_types.TextContent):
+        return block.text
+    if isinstance(block, mcp_types.EmbeddedResource):
+        resource = block.resource
+        if isinstance(resource, mcp_types.TextResourceContents):
+            return resource.text
+        return f"[binary resource {resource.uri} omitted]"
+    if isinstance(block, mcp_types.ResourceLink):
+        return f"[resource link: {block.uri}]"
+    return f"[{block.type} content ({block.mime_type}) omitted]"
+
+
+def cap(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with a note saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[output truncated: {len(text) - limit} more characters]"

@@ -1,0 +1,90 @@
+"""A small MCP server for the tests, written with the official SDK's ``MCPServer``.
+
+Run as ``python tickets_server.py stdio`` or ``python tickets_server.py http PORT``. Over HTTP
+every request must carry ``Authorization: Bearer $TICKETS_TOKEN`` (401 otherwise), so a test
+sees that header placeholders are resolved on the client. ``TICKETS_TOKEN`` must be set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+TOKEN = os.environ["TICKETS_TOKEN"]
+
+server = MCPServer("tickets")
+
+
+@server.tool()
+def lookup_ticket(ticket_id: str) -> dict[str, Any]:
+    """Look up a ticket by id."""
+    return {"id": ticket_id, "status": "open", "title": f"Printer on fire ({ticket_id})"}
+
+
+@server.tool()
+def lookup_summary(ticket_id: str) -> str:
+    """A one-line summary of a ticket."""
+    return f"ticket {ticket_id}: open"
+
+
+@server.tool()
+def lookup_missing(ticket_id: str) -> str:
+    """Fails like a tool whose lookup found nothing."""
+    raise ValueError(f"no ticket {ticket_id}")
+
+
+@server.tool()
+def leak_token() -> str:
+    """A careless tool that echoes its credential."""
+    return f"using token {TOKEN}"
+
+
+@server.tool()
+def big_report(size: int) -> str:
+    """A result of ``size`` characters."""
+    return "x" * size
+
+
+@server.tool()
+async def slow_lookup(seconds: float) -> str:
+    """Answers after ``seconds``."""
+    await asyncio.sleep(seconds)
+    return "done"
+
+
+@server.tool()
+def close_ticket(ticket_id: str) -> str:
+    """Closes a ticket (denied by the tests' filters)."""
+    return f"closed {ticket_id}"
+
+
+def require_token(app: Any) -> Any:
+    """ASGI wrapper: 401 unless the bearer token matches."""
+    expected = f"Bearer {TOKEN}".encode()
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != expected:
+            await send({"type": "http.response.start", "status": 401, "headers": []})
+            await send({"type": "http.response.body", "body": b"unauthorized"})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def main() -> None:
+    if sys.argv[1] == "stdio":
+        server.run("stdio")
+        return
+    import uvicorn
+
+    app = server.streamable_http_app()
+    uvicorn.run(require_token(app), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
