@@ -13,7 +13,6 @@ config's timeouts, results by ``max_output_chars``. Errors are the ``mcp_config`
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from typing import TypeVar
 
+import anyio
 import httpx2
 import mcp_types
 from mcp import Client
@@ -92,7 +92,7 @@ async def _session(config: McpServerConfig, conn: _Connection) -> AsyncIterator[
             http = httpx2.AsyncClient(headers=conn.headers, timeout=timeout)
             await stack.enter_async_context(http)
             client = Client(streamable_http_client(conn.url, http_client=http), cache=None)
-        async with asyncio.timeout(config.connect_timeout):
+        with anyio.fail_after(config.connect_timeout):
             await stack.enter_async_context(client)
         yield client
 
@@ -106,7 +106,7 @@ async def _run(
     try:
         async with _session(config, conn) as client:
             phase = "call"
-            async with asyncio.timeout(config.call_timeout):
+            with anyio.fail_after(config.call_timeout):
                 return await operation(client)
     except Exception as err:  # CancelledError is a BaseException: cancellation passes through
         leaf = _leaf(err)

@@ -13,10 +13,11 @@ import sys
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 TOKEN = os.environ["TICKETS_TOKEN"]
 
-server = MCPServer("tickets")
+server = MCPServer("tickets", log_level="WARNING")
 
 
 @server.tool()
@@ -33,8 +34,8 @@ def lookup_summary(ticket_id: str) -> str:
 
 @server.tool()
 def lookup_missing(ticket_id: str) -> str:
-    """Fails like a tool whose lookup found nothing."""
-    raise ValueError(f"no ticket {ticket_id}")
+    """Fails like a tool whose lookup found nothing (an ``isError`` result)."""
+    raise ToolError(f"no ticket {ticket_id}")
 
 
 @server.tool()
