@@ -92,8 +92,7 @@ async def _session(config: McpServerConfig, conn: _Connection) -> AsyncIterator[
             http = httpx2.AsyncClient(headers=conn.headers, timeout=timeout)
             await stack.enter_async_context(http)
             client = Client(streamable_http_client(conn.url, http_client=http), cache=None)
-        with anyio.fail_after(config.connect_timeout):
-            await stack.enter_async_context(client)
+        await stack.enter_async_context(client)
         yield client
 
 
@@ -103,21 +102,26 @@ async def _run(
     """Run ``operation`` in a fresh session; library failures become this module's errors."""
     server = f"MCP server {config.name!r}"
     phase = "connect"
+    # One cancel scope for the whole session (anyio scopes must nest with the client's task
+    # groups); its deadline moves from the connect budget to the call budget.
+    deadline = anyio.CancelScope(deadline=anyio.current_time() + config.connect_timeout)
     try:
-        async with _session(config, conn) as client:
-            phase = "call"
-            with anyio.fail_after(config.call_timeout):
+        with deadline:
+            async with _session(config, conn) as client:
+                phase = "call"
+                deadline.deadline = anyio.current_time() + config.call_timeout
                 return await operation(client)
     except Exception as err:  # CancelledError is a BaseException: cancellation passes through
         leaf = _leaf(err)
-        if isinstance(leaf, TimeoutError):
-            limit = config.connect_timeout if phase == "connect" else config.call_timeout
-            doing = "connect" if phase == "connect" else "answer"
-            raise McpTimeoutError(f"{server} did not {doing} within {limit:g} s") from None
         if isinstance(leaf, MCPError) and phase == "call" and leaf.code not in _RETRYABLE_CODES:
             raise McpToolError(conn.scrub(f"{server} refused the call: {leaf}")) from None
-        detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
-        raise McpTransportError(f"{server} failed ({phase}): {detail}") from None
+        if not deadline.cancelled_caught:
+            detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
+            raise McpTransportError(f"{server} failed ({phase}): {detail}") from None
+    # Only the deadline's own cancellation ends up here (it is swallowed by the scope).
+    limit = config.connect_timeout if phase == "connect" else config.call_timeout
+    doing = "connect" if phase == "connect" else "answer"
+    raise McpTimeoutError(f"{server} did not {doing} within {limit:g} s")
 
 
 def _leaf(err: BaseException) -> BaseException:

@@ -1,0 +1,282 @@
+"""The MCP client against real servers: stdio and streamable HTTP, on loopback.
+
+The server (tests/e2e/mcp_servers/tickets_server.py) is written with the official SDK. Over
+HTTP it answers 401 unless the bearer token is right, so passing tests prove the header's
+``${TICKETS_TOKEN}`` was resolved. The last test runs ``call_tool`` in a real Temporal activity
+and searches the whole workflow history for the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from dagent_gen.mcp_discovery import McpRecord, discover
+from dagent_gen.runtime.mcp_client import (
+    McpConfigurationError,
+    McpServerConfig,
+    McpTimeoutError,
+    McpToolError,
+    McpTransportError,
+    call_tool,
+    list_tools,
+)
+from dagent_gen.testing import TemporalDevServer
+
+from .support import EventLog, connect, unique
+
+pytestmark = pytest.mark.e2e
+
+SERVER = Path(__file__).parent / "mcp_servers" / "tickets_server.py"
+TOKEN = unique("tickets-SECRET")
+ENV = {"TICKETS_TOKEN": TOKEN}
+READY_TIMEOUT = 60.0
+
+Configure = Callable[..., McpServerConfig]
+
+
+def stdio_config(**fields: Any) -> McpServerConfig:
+    return McpServerConfig.model_validate(
+        {
+            "name": "tickets",
+            "command": sys.executable,
+            "args": [str(SERVER), "stdio"],
+            "env": {"TICKETS_TOKEN": "${TICKETS_TOKEN}"},
+            **fields,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The streamable-HTTP server on a free loopback port, for the whole module."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("mcp") / "http-server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVER), "http", str(port)],
+            env={**os.environ, **ENV},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"no server on {port}:\n{log.read_text()}"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(params=["stdio", "http"])
+def configure(request: pytest.FixtureRequest) -> Configure:
+    """``configure(**fields)``: a config of the parametrized transport."""
+    if request.param == "stdio":
+        return stdio_config
+    url = request.getfixturevalue("http_url")
+
+    def http_config(**fields: Any) -> McpServerConfig:
+        headers = {"Authorization": "Bearer ${TICKETS_TOKEN}"}
+        return McpServerConfig.model_validate(
+            {"name": "web", "url": url, "headers": headers, **fields}
+        )
+
+    return http_config
+
+
+def call(
+    config: McpServerConfig, name: str, environ: dict[str, str] = ENV, **arguments: Any
+) -> str:
+    return asyncio.run(call_tool(config, name, arguments, environ=environ))
+
+
+def test_list_applies_filters_and_prefix(configure: Configure) -> None:
+    config = configure(tools=["lookup_*"], deny=["lookup_missing"], prefix="tk_")
+    tools = asyncio.run(list_tools(config, environ=ENV))
+    assert [(t.name, t.exposed_name) for t in tools] == [
+        ("lookup_summary", "tk_lookup_summary"),
+        ("lookup_ticket", "tk_lookup_ticket"),
+    ]
+    schema = tools[1].input_schema
+    assert schema["type"] == "object" and schema["required"] == ["ticket_id"]
+    assert tools[1].description == "Look up a ticket by id."
+
+
+def test_call_returns_what_the_model_sees(configure: Configure) -> None:
+    config = configure()
+    assert json.loads(call(config, "lookup_ticket", ticket_id="T1"))["status"] == "open"
+    assert call(config, "lookup_summary", ticket_id="T1") == "ticket T1: open"
+
+
+def test_an_error_result_is_a_tool_error_with_the_servers_message(configure: Configure) -> None:
+    config = configure()
+    with pytest.raises(McpToolError, match="no ticket T9") as caught:
+        call(config, "lookup_missing", ticket_id="T9")
+    assert caught.value.non_retryable
+    with pytest.raises(McpToolError, match="Unknown tool"):
+        call(config, "no_such_tool")
+    with pytest.raises(McpToolError, match="ticket_id"):
+        call(config, "lookup_ticket", wrong="x")
+
+
+def test_a_secret_echoed_by_the_server_is_scrubbed(configure: Configure) -> None:
+    text = call(configure(), "leak_token")
+    assert text == "using token [redacted]"
+
+
+def test_a_long_result_is_capped_with_a_note(configure: Configure) -> None:
+    text = call(configure(max_output_chars=1_000), "big_report", size=50_000)
+    assert text == "x" * 1_000 + "\n[output truncated: 49000 more characters]"
+
+
+def test_a_missing_variable_names_it_and_connects_nowhere(configure: Configure) -> None:
+    with pytest.raises(McpConfigurationError, match="TICKETS_TOKEN is not set") as caught:
+        call(configure(), "lookup_summary", environ={}, ticket_id="T1")
+    assert caught.value.non_retryable
+
+
+def test_a_slow_tool_times_out(configure: Configure) -> None:
+    started = time.monotonic()
+    with pytest.raises(McpTimeoutError, match="did not answer within 1 s") as caught:
+        call(configure(call_timeout=1), "slow_lookup", seconds=60)
+    assert not caught.value.non_retryable
+    assert time.monotonic() - started < 30  # the call's deadline, plus a bounded shutdown
+
+
+def test_a_wrong_token_is_a_transport_error_that_does_not_echo_it(http_url: str) -> None:
+    wrong = unique("wrong-SECRET")
+    config = McpServerConfig(name="web", url=http_url, headers={"Authorization": "Bearer ${T}"})
+    with pytest.raises(McpTransportError) as caught:
+        call(config, "lookup_summary", environ={"T": wrong}, ticket_id="T1")
+    assert wrong not in str(caught.value) and not caught.value.non_retryable
+
+
+def test_build_discovery_lists_both_transports_and_catches_clashes(http_url: str) -> None:
+    web = McpServerConfig(
+        name="web",
+        url=http_url,
+        headers={"Authorization": "Bearer ${TICKETS_TOKEN}"},
+        tools=["lookup_*"],
+    )
+    stdio = stdio_config(tools=["lookup_*"])
+    servers = {"tickets": stdio, "web": web.model_copy(update={"prefix": "web_"})}
+    found, diagnostics = discover(servers, 60, environ=ENV)
+    assert diagnostics == []
+    assert [t.exposed_name for t in found["web"]] == [
+        "web_lookup_missing",
+        "web_lookup_summary",
+        "web_lookup_ticket",
+    ]
+    record = McpRecord.of(servers, found)
+    assert TOKEN not in record.canonical_json()
+    assert record.stale(servers) == []
+
+    _, diagnostics = discover({"tickets": stdio, "web": web}, 60, environ=ENV)
+    assert [d.code for d in diagnostics] == ["DG334"] * 3
+
+
+# -- inside a Temporal activity ---------------------------------------------------------------
+
+
+@workflow.defn(name="McpSecretProbe")
+class McpSecretProbe:
+    """Calls MCP tools through the ``mcp_call`` activity; a failure becomes text, as for a model."""
+
+    @workflow.run
+    async def run(self, calls: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+        results = []
+        for server, name, arguments in calls:
+            try:
+                results.append(
+                    await workflow.execute_activity(
+                        "mcp_call",
+                        args=[server, name, arguments],
+                        result_type=str,
+                        start_to_close_timeout=timedelta(seconds=120),
+                        retry_policy=RetryPolicy(maximum_attempts=1),
+                    )
+                )
+            except ActivityError as err:
+                cause = err.cause
+                assert isinstance(cause, ApplicationError)
+                results.append(f"error {cause.type}: {cause.message}")
+        return results
+
+
+def test_no_secret_reaches_workflow_history(
+    temporal_server: TemporalDevServer, http_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's environment holds the token; history has only what the model may see."""
+    monkeypatch.setenv("TICKETS_TOKEN", TOKEN)
+    configs = {
+        "tickets": stdio_config(),
+        "web": McpServerConfig(
+            name="web", url=http_url, headers={"Authorization": "Bearer ${TICKETS_TOKEN}"}
+        ),
+        "broken": stdio_config(env={"TICKETS_TOKEN": "${TICKETS_TOKEN_NOT_SET}"}),
+    }
+
+    @activity.defn(name="mcp_call")
+    async def mcp_call(server: str, name: str, arguments: dict[str, Any]) -> str:
+        return await call_tool(configs[server], name, arguments)
+
+    calls = [
+        ("tickets", "lookup_ticket", {"ticket_id": "T7"}),
+        ("web", "lookup_ticket", {"ticket_id": "T8"}),
+        ("tickets", "leak_token", {}),
+        ("web", "leak_token", {}),
+        ("web", "lookup_missing", {"ticket_id": "T9"}),
+        ("broken", "lookup_summary", {"ticket_id": "T1"}),
+    ]
+
+    async def run() -> tuple[list[str], EventLog]:
+        client = await connect(temporal_server)
+        queue = unique("mcp-e2e")
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[McpSecretProbe],
+            activities=[mcp_call],
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            handle = await client.start_workflow(
+                McpSecretProbe.run, calls, id=unique("mcp-probe"), task_queue=queue
+            )
+            results = await handle.result()
+            return results, EventLog(await handle.fetch_history())
+
+    results, history = asyncio.run(run())
+    history.assert_healthy()
+    binary = history.binary()  # payloads appear verbatim here
+    assert b"Printer on fire (T8)" in binary  # the search does see what was recorded
+    assert TOKEN.encode() not in binary
+    assert TOKEN not in history.compact_json()
+    assert "Printer on fire (T7)" in results[0] and "Printer on fire (T8)" in results[1]
+    assert results[2:4] == ["using token [redacted]"] * 2
+    assert results[4].startswith("error McpToolError: ") and results[4].endswith("no ticket T9")
+    assert results[5].startswith("error McpConfigurationError: environment variable ")
+    assert "TICKETS_TOKEN_NOT_SET is not set" in results[5]
