@@ -148,6 +148,13 @@ def test_a_secret_echoed_by_the_server_is_scrubbed(configure: Configure) -> None
     assert text == "using token [redacted]"
 
 
+def test_a_stdio_server_gets_its_env_not_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKER_ONLY_SETTING", "worker-private")
+    names = call(stdio_config(), "environment_names").splitlines()
+    assert "TICKETS_TOKEN" in names and "PATH" in names
+    assert "WORKER_ONLY_SETTING" not in names
+
+
 def test_a_long_result_is_capped_with_a_note(configure: Configure) -> None:
     text = call(configure(max_output_chars=1_000), "big_report", size=50_000)
     assert text == "x" * 1_000 + "\n[output truncated: 49000 more characters]"

@@ -63,6 +63,12 @@ def close_ticket(ticket_id: str) -> str:
     return f"closed {ticket_id}"
 
 
+@server.tool()
+def environment_names() -> str:
+    """The names of the server process's environment variables, one a line."""
+    return "\n".join(sorted(os.environ))
+
+
 def require_token(app: Any) -> Any:
     """ASGI wrapper: 401 unless the bearer token matches."""
     expected = f"Bearer {TOKEN}".encode()
