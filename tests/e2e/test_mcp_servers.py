@@ -30,6 +30,7 @@ from dagent_gen.mcp_discovery import McpRecord, discover
 from dagent_gen.runtime.mcp_client import (
     McpConfigurationError,
     McpServerConfig,
+    McpSessionPool,
     McpTimeoutError,
     McpToolError,
     McpTransportError,
@@ -206,6 +207,35 @@ def test_build_discovery_lists_both_transports_and_catches_clashes(http_url: str
     assert [d.code for d in diagnostics] == ["DG334"] * 3
 
 
+# -- pooled sessions --------------------------------------------------------------------------
+
+
+def test_a_pool_keeps_one_session_per_server_and_replaces_a_broken_one() -> None:
+    async def scenario() -> None:
+        pool = McpSessionPool()
+        config = stdio_config()
+        try:
+
+            async def pid(environ: dict[str, str] = ENV) -> str:
+                return await call_tool(config, "server_pid", {}, environ, sessions=pool)
+
+            first = await pid()
+            assert set(await asyncio.gather(*(pid() for _ in range(5)))) == {first}
+            with pytest.raises(McpToolError, match="no ticket"):  # a tool error keeps it
+                await call_tool(config, "lookup_missing", {"ticket_id": "T9"}, ENV, sessions=pool)
+            assert await pid() == first
+            with pytest.raises(McpTransportError):
+                await call_tool(config, "crash", {}, ENV, sessions=pool)
+            second = await pid()
+            assert second != first
+            rotated = await pid({"TICKETS_TOKEN": unique("rotated-SECRET")})
+            assert rotated != second  # new credentials, new session
+        finally:
+            await pool.aclose()
+
+    asyncio.run(scenario())
+
+
 # -- inside a Temporal activity ---------------------------------------------------------------
 
 
@@ -247,9 +277,12 @@ def test_no_secret_reaches_workflow_history(
         "broken": stdio_config(env={"TICKETS_TOKEN": "${TICKETS_TOKEN_NOT_SET}"}),
     }
 
+    pool = McpSessionPool()  # the HTTP server's calls share a session; stdio ones do not
+
     @activity.defn(name="mcp_call")
     async def mcp_call(server: str, name: str, arguments: dict[str, Any]) -> str:
-        return await call_tool(configs[server], name, arguments)
+        sessions = pool if server == "web" else None
+        return await call_tool(configs[server], name, arguments, sessions=sessions)
 
     calls = [
         ("tickets", "lookup_ticket", {"ticket_id": "T7"}),
@@ -274,6 +307,7 @@ def test_no_secret_reaches_workflow_history(
                 McpSecretProbe.run, calls, id=unique("mcp-probe"), task_queue=queue
             )
             results = await handle.result()
+            await pool.aclose()
             return results, EventLog(await handle.fetch_history())
 
     results, history = asyncio.run(run())

@@ -5,32 +5,27 @@ started over stdio, or a streamable-HTTP URL. ``${VAR}`` values are resolved fro
 environment for each call, and every text this module returns or raises has them scrubbed
 out, in case a server echoes its credential.
 
-Each call opens its own session and closes it afterwards: simple and robust across worker
-restarts and server crashes, at the cost of one process start (stdio, about a second for a
-Python server) or one HTTP handshake per call. Connecting and calling are bounded by the
-config's timeouts, results by ``max_output_chars``. Errors are the ``mcp_config`` errors.
+By default each call opens its own session and closes it afterwards: simple and robust across
+worker restarts and server crashes, at the cost of one process start (stdio, about a second
+for a Python server) or one HTTP handshake per call. Pass ``sessions=McpSessionPool()`` (one
+per worker process) to keep a session per server and reconnect after a failure instead.
+Connecting and calling are bounded by the config's timeouts, results by ``max_output_chars``.
+Errors are the ``mcp_config`` errors.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
-from contextlib import AsyncExitStack
-from contextlib import asynccontextmanager
 from typing import Any
 from typing import TypeVar
 
 import anyio
-import httpx2
 import mcp_types
 from mcp import Client
-from mcp import StdioServerParameters
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from .mcp_config import McpConfigurationError
@@ -41,11 +36,16 @@ from .mcp_config import McpToolError
 from .mcp_config import McpTransportError
 from .mcp_config import ToolInfo
 from .mcp_config import resolve_placeholders
+from .mcp_sessions import Connection
+from .mcp_sessions import McpSessionPool
+from .mcp_sessions import SessionFailed
+from .mcp_sessions import open_session
 
 __all__ = [
     "McpConfigurationError",
     "McpError",
     "McpServerConfig",
+    "McpSessionPool",
     "McpTimeoutError",
     "McpToolError",
     "McpTransportError",
@@ -56,72 +56,66 @@ __all__ = [
 ]
 
 MAX_LIST_PAGES = 100
-MIN_SCRUBBED_LENGTH = 6  # shorter resolved values ("1", "true") are not treated as secrets
 _RETRYABLE_CODES = (mcp_types.CONNECTION_CLOSED, mcp_types.REQUEST_TIMEOUT)
 _T = TypeVar("_T")
 
 
-class _Connection:
-    """The resolved settings of one session, and the scrubber for its secrets."""
-
-    def __init__(self, config: McpServerConfig, environ: Mapping[str, str]) -> None:
-        name = config.name
-        self.env = resolve_placeholders(config.env, environ, server=name, what="env")
-        self.headers = resolve_placeholders(config.headers, environ, server=name, what="header")
-        url = config.url or ""
-        self.url = resolve_placeholders({"url": url}, environ, server=name, what="setting")["url"]
-        secrets = {environ[v] for v in config.variables()}
-        self.secrets = sorted((s for s in secrets if len(s) >= MIN_SCRUBBED_LENGTH), key=len)[::-1]
-
-    def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
-@asynccontextmanager
-async def _session(config: McpServerConfig, conn: _Connection) -> AsyncIterator[Client]:
-    async with AsyncExitStack() as stack:
-        if config.command is not None:
-            params = StdioServerParameters(
-                command=config.command, args=list(config.args), env=conn.env, cwd=config.cwd
-            )
-            client = Client(stdio_client(params), cache=None)
-        else:
-            timeout = httpx2.Timeout(config.connect_timeout, read=config.call_timeout)
-            http = httpx2.AsyncClient(headers=conn.headers, timeout=timeout)
-            await stack.enter_async_context(http)
-            client = Client(streamable_http_client(conn.url, http_client=http), cache=None)
-        await stack.enter_async_context(client)
-        yield client
-
-
 async def _run(
-    config: McpServerConfig, conn: _Connection, operation: Callable[[Client], Awaitable[_T]]
+    config: McpServerConfig,
+    conn: Connection,
+    operation: Callable[[Client], Awaitable[_T]],
+    sessions: McpSessionPool | None,
 ) -> _T:
-    """Run ``operation`` in a fresh session; library failures become this module's errors."""
-    server = f"MCP server {config.name!r}"
+    """Run ``operation`` on a session; library failures become this module's errors."""
+    if sessions is not None:
+        return await _run_pooled(config, conn, operation, sessions)
     phase = "connect"
     # One cancel scope for the whole session (anyio scopes must nest with the client's task
     # groups); its deadline moves from the connect budget to the call budget.
     deadline = anyio.CancelScope(deadline=anyio.current_time() + config.connect_timeout)
     try:
         with deadline:
-            async with _session(config, conn) as client:
+            async with open_session(config, conn) as client:
                 phase = "call"
                 deadline.deadline = anyio.current_time() + config.call_timeout
                 return await operation(client)
     except Exception as err:  # CancelledError is a BaseException: cancellation passes through
-        leaf = _leaf(err)
-        if isinstance(leaf, MCPError) and phase == "call" and leaf.code not in _RETRYABLE_CODES:
-            raise McpToolError(conn.scrub(f"{server} refused the call: {leaf}")) from None
-        if not deadline.cancelled_caught:
-            detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
-            raise McpTransportError(f"{server} failed ({phase}): {detail}") from None
+        raise _failure(config, conn, phase, err) from None
     # Only the deadline's own cancellation ends up here (it is swallowed by the scope).
-    limit = config.connect_timeout if phase == "connect" else config.call_timeout
-    doing = "connect" if phase == "connect" else "answer"
-    raise McpTimeoutError(f"{server} did not {doing} within {limit:g} s")
+    raise _failure(config, conn, phase, TimeoutError())
+
+
+async def _run_pooled(
+    config: McpServerConfig,
+    conn: Connection,
+    operation: Callable[[Client], Awaitable[_T]],
+    sessions: McpSessionPool,
+) -> _T:
+    try:
+        client = await sessions.client(config, conn)
+    except SessionFailed as failed:
+        raise _failure(config, conn, "connect", failed.error) from None
+    try:
+        with anyio.fail_after(config.call_timeout):
+            return await operation(client)
+    except Exception as err:
+        problem = _failure(config, conn, "call", err)
+        if not isinstance(problem, McpToolError):  # the session may be broken: open a new one
+            await sessions.discard(config.name, client)
+        raise problem from None
+
+
+def _failure(config: McpServerConfig, conn: Connection, phase: str, err: BaseException) -> McpError:
+    server = f"MCP server {config.name!r}"
+    leaf = _leaf(err)
+    if isinstance(leaf, TimeoutError):
+        limit = config.connect_timeout if phase == "connect" else config.call_timeout
+        doing = "connect" if phase == "connect" else "answer"
+        return McpTimeoutError(f"{server} did not {doing} within {limit:g} s")
+    if isinstance(leaf, MCPError) and phase == "call" and leaf.code not in _RETRYABLE_CODES:
+        return McpToolError(conn.scrub(f"{server} refused the call: {leaf}"))
+    detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
+    return McpTransportError(f"{server} failed ({phase}): {detail}")
 
 
 def _leaf(err: BaseException) -> BaseException:
@@ -132,10 +126,13 @@ def _leaf(err: BaseException) -> BaseException:
 
 
 async def list_tools(
-    config: McpServerConfig, environ: Mapping[str, str] | None = None
+    config: McpServerConfig,
+    environ: Mapping[str, str] | None = None,
+    *,
+    sessions: McpSessionPool | None = None,
 ) -> list[ToolInfo]:
     """The server's tools that pass the filters, sorted by name, with their input schemas."""
-    conn = _Connection(config, os.environ if environ is None else environ)
+    conn = Connection(config, os.environ if environ is None else environ)
 
     async def fetch(client: Client) -> list[mcp_types.Tool]:
         found: list[mcp_types.Tool] = []
@@ -148,7 +145,7 @@ async def list_tools(
                 break
         return found
 
-    tools = await _run(config, conn, fetch)
+    tools = await _run(config, conn, fetch, sessions)
     return sorted(
         (
             ToolInfo(
@@ -169,6 +166,8 @@ async def call_tool(
     name: str,
     arguments: dict[str, Any],
     environ: Mapping[str, str] | None = None,
+    *,
+    sessions: McpSessionPool | None = None,
 ) -> str:
     """Call ``name`` (its name on the server) and return the text the model sees.
 
@@ -177,8 +176,8 @@ async def call_tool(
     """
     if not config.allows(name):
         raise McpToolError(f"MCP server {config.name!r} does not offer a tool named {name!r}")
-    conn = _Connection(config, os.environ if environ is None else environ)
-    result = await _run(config, conn, lambda client: client.call_tool(name, arguments))
+    conn = Connection(config, os.environ if environ is None else environ)
+    result = await _run(config, conn, lambda client: client.call_tool(name, arguments), sessions)
     text = cap(conn.scrub(result_text(result)), config.max_output_chars)
     if result.is_error:
         raise McpToolError(text)

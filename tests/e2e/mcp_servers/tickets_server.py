@@ -69,6 +69,18 @@ def environment_names() -> str:
     return "\n".join(sorted(os.environ))
 
 
+@server.tool()
+def server_pid() -> str:
+    """The server process's id (a pooled session keeps it)."""
+    return str(os.getpid())
+
+
+@server.tool()
+def crash() -> str:
+    """Ends the server process in the middle of a call."""
+    os._exit(3)
+
+
 def require_token(app: Any) -> Any:
     """ASGI wrapper: 401 unless the bearer token matches."""
     expected = f"Bearer {TOKEN}".encode()
