@@ -68,11 +68,12 @@ class McpRecord(BaseModel):
 
     def dump(self) -> dict[str, Any]:
         """JSON-ready and stable: same tools and configs, same dump (keys sorted)."""
-        dumped: dict[str, Any] = _sorted(self.model_dump(mode="json"))
+        dumped: dict[str, Any] = json.loads(self.canonical_json())
         return dumped
 
     def canonical_json(self) -> str:
-        return json.dumps(self.dump(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        data = self.model_dump(mode="json")
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @property
     def sha256(self) -> str:
@@ -96,14 +97,6 @@ def config_digest(config: McpServerConfig) -> str:
     """sha256 of the config as written: placeholders, never resolved values."""
     text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(item) for item in value]
-    return value
 
 
 def discover(

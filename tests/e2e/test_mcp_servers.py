@@ -145,8 +145,11 @@ def test_an_error_result_is_a_tool_error_with_the_servers_message(configure: Con
 
 
 def test_a_secret_echoed_by_the_server_is_scrubbed(configure: Configure) -> None:
-    text = call(configure(), "leak_token")
-    assert text == "using token [redacted]"
+    config = configure()
+    assert call(config, "leak_token") == "using token [redacted]"
+    [tool] = [t for t in asyncio.run(list_tools(config, environ=ENV)) if t.name == "leak_token"]
+    assert tool.description == "A careless tool that echoes its credential ([redacted])."
+    assert tool.input_schema["properties"]["token"]["default"] == "[redacted]"
 
 
 def test_a_stdio_server_gets_its_env_not_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:

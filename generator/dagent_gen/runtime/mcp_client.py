@@ -152,7 +152,7 @@ async def list_tools(
                 name=tool.name,
                 exposed_name=config.prefix + tool.name,
                 description=conn.scrub(tool.description or ""),
-                input_schema=tool.input_schema,
+                input_schema=json.loads(conn.scrub(json.dumps(tool.input_schema))),
             )
             for tool in tools
             if config.allows(tool.name)

@@ -38,10 +38,9 @@ def lookup_missing(ticket_id: str) -> str:
     raise ToolError(f"no ticket {ticket_id}")
 
 
-@server.tool()
-def leak_token() -> str:
-    """A careless tool that echoes its credential."""
-    return f"using token {TOKEN}"
+@server.tool(description=f"A careless tool that echoes its credential ({TOKEN}).")
+def leak_token(token: str = TOKEN) -> str:
+    return f"using token {token}"
 
 
 @server.tool()
