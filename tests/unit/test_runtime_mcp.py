@@ -17,6 +17,7 @@ from dagent_gen.runtime.mcp_client import (
     McpServerConfig,
     McpToolError,
     McpTransportError,
+    ToolInfo,
     call_tool,
     list_tools,
     resolve_placeholders,
@@ -185,3 +186,37 @@ def test_error_types_tell_temporal_what_to_retry() -> None:
     assert not McpTimeoutError("x").non_retryable
     assert McpTimeoutError("x").type == "McpTimeout"
     assert McpConfigurationError("x").type == "McpConfigurationError"
+
+
+def test_a_listed_tool_reads_as_an_openai_function_tool() -> None:
+    schema = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+    tool = ToolInfo(
+        name="search", exposed_name="web_search", description="Find.", input_schema=schema
+    )
+    assert tool.definition == {
+        "type": "function",
+        "function": {"name": "web_search", "description": "Find.", "parameters": schema},
+    }
+    assert "description" not in tool.model_copy(update={"description": ""}).definition["function"]
+
+
+ALLOWED_IMPORTS = {"__future__", "anyio", "httpx2", "mcp", "mcp_types", "pydantic", "temporalio"}
+
+
+@pytest.mark.parametrize("module", ["mcp_config", "mcp_sessions", "mcp_client"])
+def test_the_modules_import_no_dagent_gen(module: str) -> None:
+    """Copied verbatim into generated packages: the standard library, mcp (with the anyio and
+    httpx2 it brings), pydantic and temporalio only, and each other by relative import."""
+    import ast
+    from pathlib import Path
+
+    import dagent_gen
+
+    source = Path(dagent_gen.__file__).parent / "runtime" / f"{module}.py"
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | ALLOWED_IMPORTS, imported

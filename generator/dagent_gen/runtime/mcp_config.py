@@ -92,6 +92,15 @@ class ToolInfo(BaseModel):
     description: str = ""
     input_schema: dict[str, Any]
 
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The OpenAI function-tool definition the model sees (as for the project's tools)."""
+        function: dict[str, Any] = {"name": self.exposed_name}
+        if self.description:
+            function["description"] = self.description
+        function["parameters"] = self.input_schema
+        return {"type": "function", "function": function}
+
 
 class McpServerConfig(BaseModel):
     """One ``[mcp.NAME]`` table: stdio (``command``) or streamable HTTP (``url``)."""
