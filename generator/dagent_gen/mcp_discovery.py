@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import hashlib
-import json
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
+from dagent_gen.mcp_record import McpRecord, ServerRecord, config_digest
 from dagent_gen.runtime.mcp_client import (
     McpConfigurationError,
     McpError,
@@ -30,73 +28,14 @@ from dagent_gen.runtime.mcp_client import (
     ToolInfo,
     list_tools,
 )
+from dagent_gen.runtime.mcp_sessions import MIN_SCRUBBED_LENGTH
 
 __all__ = ["McpRecord", "ServerRecord", "config_digest", "discover", "discover_async"]
 
 OPENAI_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 DEFAULT_TIMEOUT = 60.0
-
-
-class ServerRecord(BaseModel):
-    """One server's discovered tools, and the digest of the config they were listed with."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    config_sha256: str  # a change of the config means the record is stale (--refresh-mcp)
-    tools: tuple[ToolInfo, ...]
-
-
-class McpRecord(BaseModel):
-    """All build-time discovered MCP tools, as stored in the lock (servers sorted by name)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    servers: dict[str, ServerRecord]
-
-    @classmethod
-    def of(
-        cls, configs: Mapping[str, McpServerConfig], found: Mapping[str, list[ToolInfo]]
-    ) -> McpRecord:
-        servers = {
-            name: ServerRecord(
-                config_sha256=config_digest(configs[name]),
-                tools=tuple(sorted(found[name], key=lambda tool: tool.name)),
-            )
-            for name in sorted(found)
-        }
-        return cls(servers=servers)
-
-    def dump(self) -> dict[str, Any]:
-        """JSON-ready and stable: same tools and configs, same dump (keys sorted)."""
-        dumped: dict[str, Any] = json.loads(self.canonical_json())
-        return dumped
-
-    def canonical_json(self) -> str:
-        data = self.model_dump(mode="json")
-        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
-
-    def stale(self, configs: Mapping[str, McpServerConfig]) -> list[str]:
-        """Names of build-discovered servers whose record is missing or was made from another
-        config: ``check`` reports them, ``build --refresh-mcp`` lists them again."""
-        return sorted(
-            name
-            for name, config in configs.items()
-            if config.discover == "build"
-            and (
-                name not in self.servers
-                or self.servers[name].config_sha256 != config_digest(config)
-            )
-        )
-
-
-def config_digest(config: McpServerConfig) -> str:
-    """sha256 of the config as written: placeholders, never resolved values."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+STDERR_TAIL_LINES = 8
+STDERR_TAIL_CHARS = 4_000
 
 
 def discover(
@@ -129,9 +68,9 @@ async def discover_async(
     results = await asyncio.gather(*(_list_one(config, env) for config in configs))
     found: dict[str, list[ToolInfo]] = {}
     diagnostics: list[Diagnostic] = []
-    for name, config, (tools, problem) in zip(names, configs, results, strict=True):
+    for name, config, (tools, problem, stderr) in zip(names, configs, results, strict=True):
         if problem is not None:
-            diagnostics.append(_failure(name, config, problem, where.get(name)))
+            diagnostics.append(_failure(name, config, problem, stderr, where.get(name)))
             continue
         assert tools is not None
         found[name] = tools
@@ -152,19 +91,35 @@ def _bounded(config: McpServerConfig, timeout: float, root: Path | None) -> McpS
 
 async def _list_one(
     config: McpServerConfig, environ: Mapping[str, str]
-) -> tuple[list[ToolInfo] | None, McpError | None]:
+) -> tuple[list[ToolInfo] | None, McpError | None, str]:
+    """The tools, or the failure and the last lines a stdio server wrote to stderr."""
     # No outer timeout: connect and list are bounded by the config's (capped) timeouts, and a
     # second, racing deadline could cut the client's bounded shutdown of the server process.
-    try:
-        return await list_tools(config, environ), None
-    except McpError as err:
-        return None, err
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as errlog:
+        try:
+            return await list_tools(config, environ, errlog=errlog), None, ""
+        except McpError as err:
+            errlog.seek(0)
+            lines = errlog.read()[-STDERR_TAIL_CHARS:].strip().splitlines()[-STDERR_TAIL_LINES:]
+            return None, err, _scrub(config, environ, "\n".join(lines))
+
+
+def _scrub(config: McpServerConfig, environ: Mapping[str, str], text: str) -> str:
+    for value in (environ.get(variable) for variable in config.variables()):
+        if value and len(value) >= MIN_SCRUBBED_LENGTH:
+            text = text.replace(value, "[redacted]")
+    return text
 
 
 def _failure(
-    name: str, config: McpServerConfig, problem: McpError, location: Location | None
+    name: str, config: McpServerConfig, problem: McpError, stderr: str, location: Location | None
 ) -> Diagnostic:
     what = f"MCP server {name!r}"
+    said = (
+        "\n  the server's stderr ended with:\n    " + stderr.replace("\n", "\n    ")
+        if stderr
+        else ""
+    )
     if isinstance(problem, McpConfigurationError):
         return error(
             "DG332",
@@ -176,14 +131,14 @@ def _failure(
     if isinstance(problem, McpTimeoutError):
         return error(
             "DG331",
-            f"{what} timed out during tool discovery: {problem.message}",
+            f"{what} timed out during tool discovery: {problem.message}{said}",
             location,
             hint='check that the server starts quickly, or set discover = "runtime"',
         )
     target = f"`{config.command}`" if config.command else "its url"
     return error(
         "DG330",
-        f"{what} could not be started or reached: {problem.message}",
+        f"{what} could not be started or reached: {problem.message}{said}",
         location,
         hint=f"check {target} by hand; the server must speak MCP over "
         + ("stdio" if config.command else "streamable HTTP"),

@@ -47,6 +47,20 @@ def test_a_server_that_cannot_start_is_DG330() -> None:
     assert "/nonexistent/mcp-server" in (diagnostics[0].hint or "")
 
 
+def test_DG330_shows_what_the_server_wrote_to_stderr_without_the_secret() -> None:
+    script = "import os, sys; print('Traceback: no module named tickets', os.environ['TOK'], file=sys.stderr); sys.exit(2)"
+    broken = config("broken", args=["-c", script], env={"TOK": "${TOK}"})
+    found, diagnostics = discover({"broken": broken}, 10, environ={"TOK": SECRET})
+    assert found == {}
+    [diagnostic] = diagnostics
+    assert diagnostic.code == "DG330"
+    assert (
+        "stderr ended with:\n    Traceback: no module named tickets [redacted]"
+        in diagnostic.message
+    )
+    assert SECRET not in diagnostic.render()
+
+
 def test_a_server_that_never_answers_is_DG331() -> None:
     silent = config("silent", args=["-c", "import time; time.sleep(60)"])
     found, diagnostics = discover({"silent": silent}, 1.5, environ={})

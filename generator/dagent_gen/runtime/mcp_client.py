@@ -21,6 +21,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import Mapping
 from typing import Any
+from typing import TextIO
 from typing import TypeVar
 
 import anyio
@@ -65,6 +66,7 @@ async def _run(
     conn: Connection,
     operation: Callable[[Client], Awaitable[_T]],
     sessions: McpSessionPool | None,
+    errlog: TextIO | None = None,
 ) -> _T:
     """Run ``operation`` on a session; library failures become this module's errors."""
     if sessions is not None:
@@ -75,7 +77,7 @@ async def _run(
     deadline = anyio.CancelScope(deadline=anyio.current_time() + config.connect_timeout)
     try:
         with deadline:
-            async with open_session(config, conn) as client:
+            async with open_session(config, conn, errlog) as client:
                 phase = "call"
                 deadline.deadline = anyio.current_time() + config.call_timeout
                 return await operation(client)
@@ -130,8 +132,12 @@ async def list_tools(
     environ: Mapping[str, str] | None = None,
     *,
     sessions: McpSessionPool | None = None,
+    errlog: TextIO | None = None,
 ) -> list[ToolInfo]:
-    """The server's tools that pass the filters, sorted by name, with their input schemas."""
+    """The server's tools that pass the filters, sorted by name, with their input schemas.
+
+    ``errlog``: a file for a stdio server's stderr (not with ``sessions``); default stderr.
+    """
     conn = Connection(config, os.environ if environ is None else environ)
 
     async def fetch(client: Client) -> list[mcp_types.Tool]:
@@ -145,7 +151,7 @@ async def list_tools(
                 break
         return found
 
-    tools = await _run(config, conn, fetch, sessions)
+    tools = await _run(config, conn, fetch, sessions, errlog)
     return sorted(
         (
             ToolInfo(

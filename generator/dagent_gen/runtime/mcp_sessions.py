@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import math
+import sys
 from collections.abc import AsyncIterator
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from contextlib import asynccontextmanager
+from typing import TextIO
 
 import anyio
 import httpx2
@@ -54,14 +56,19 @@ class Connection:
 
 
 @asynccontextmanager
-async def open_session(config: McpServerConfig, conn: Connection) -> AsyncIterator[Client]:
-    """An initialised client; the caller bounds the time (a cancel scope around all of it)."""
+async def open_session(
+    config: McpServerConfig, conn: Connection, errlog: TextIO | None = None
+) -> AsyncIterator[Client]:
+    """An initialised client; the caller bounds the time (a cancel scope around all of it).
+
+    A stdio server's stderr goes to ``errlog`` (a real file), by default the process's stderr.
+    """
     async with AsyncExitStack() as stack:
         if config.command is not None:
             params = StdioServerParameters(
                 command=config.command, args=list(config.args), env=conn.env, cwd=config.cwd
             )
-            client = Client(stdio_client(params), cache=None)
+            client = Client(stdio_client(params, errlog or sys.stderr), cache=None)
         else:
             timeout = httpx2.Timeout(config.connect_timeout, read=config.call_timeout)
             http = httpx2.AsyncClient(headers=conn.headers, timeout=timeout)
