@@ -63,34 +63,48 @@ def stdio_config(**fields: Any) -> McpServerConfig:
     )
 
 
-@pytest.fixture(scope="module")
-def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The streamable-HTTP server on a free loopback port, for the whole module."""
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = tmp_path_factory.mktemp("mcp") / "http-server.log"
-    with log.open("wb") as out:
+        return int(probe.getsockname()[1])
+
+
+def start_http_server(port: int, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """The streamable-HTTP server on ``port``, once it accepts connections."""
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, str(SERVER), "http", str(port)],
-            env={**os.environ, **ENV},
+            env={**os.environ, **ENV, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    deadline = time.monotonic() + READY_TIMEOUT
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"no server on {port}:\n{log.read_text()}") from None
+            time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def http_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The streamable-HTTP server on a free loopback port, for the whole module."""
+    port = free_port()
+    process = start_http_server(port, tmp_path_factory.mktemp("mcp") / "http-server.log")
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"no server on {port}:\n{log.read_text()}"
-                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 @pytest.fixture(params=["stdio", "http"])
@@ -142,6 +156,8 @@ def test_an_error_result_is_a_tool_error_with_the_servers_message(configure: Con
         call(config, "no_such_tool")
     with pytest.raises(McpToolError, match="ticket_id"):
         call(config, "lookup_ticket", wrong="x")
+    with pytest.raises(McpToolError, match="refused the call: ticket_id must look like T123"):
+        call(config, "strict_lookup", ticket_id="nope")
 
 
 def test_a_secret_echoed_by_the_server_is_scrubbed(configure: Configure) -> None:
@@ -237,6 +253,40 @@ def test_a_pool_keeps_one_session_per_server_and_replaces_a_broken_one() -> None
             await pool.aclose()
 
     asyncio.run(scenario())
+
+
+def test_an_http_error_during_a_call_is_retryable_and_renews_a_pooled_session(
+    tmp_path: Path,
+) -> None:
+    """A 503 from the server (or a proxy) while calling is a transport failure, not a tool error
+    the model would see; the pool drops the session and the next call opens a new one."""
+    port, flag = free_port(), tmp_path / "unavailable"
+    process = start_http_server(port, tmp_path / "server.log", TICKETS_UNAVAILABLE_FLAG=str(flag))
+    config = McpServerConfig(
+        name="web",
+        url=f"http://127.0.0.1:{port}/mcp",
+        headers={"Authorization": "Bearer ${TICKETS_TOKEN}"},
+    )
+    pool = McpSessionPool()
+
+    async def summary(ticket: str, sessions: McpSessionPool | None) -> str:
+        arguments = {"ticket_id": ticket}
+        return await call_tool(config, "lookup_summary", arguments, ENV, sessions=sessions)
+
+    async def scenario() -> None:
+        assert await summary("T1", pool) == "ticket T1: open"
+        flag.touch()
+        with pytest.raises(McpTransportError) as caught:
+            await summary("T2", pool)
+        assert not caught.value.non_retryable
+        flag.unlink()
+        assert await summary("T3", pool) == "ticket T3: open"
+        await pool.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop(process)
 
 
 # -- inside a Temporal activity ---------------------------------------------------------------

@@ -57,7 +57,6 @@ __all__ = [
 ]
 
 MAX_LIST_PAGES = 100
-_RETRYABLE_CODES = (mcp_types.CONNECTION_CLOSED, mcp_types.REQUEST_TIMEOUT)
 _T = TypeVar("_T")
 
 
@@ -114,7 +113,10 @@ def _failure(config: McpServerConfig, conn: Connection, phase: str, err: BaseExc
         limit = config.connect_timeout if phase == "connect" else config.call_timeout
         doing = "connect" if phase == "connect" else "answer"
         return McpTimeoutError(f"{server} did not {doing} within {limit:g} s")
-    if isinstance(leaf, MCPError) and phase == "call" and leaf.code not in _RETRYABLE_CODES:
+    # Only "invalid params" (the spec's answer to an unknown tool or bad arguments) is about the
+    # call itself; the transport turns HTTP errors (503, 401, a forgotten session) into other
+    # codes, which retrying or a new session may cure.
+    if isinstance(leaf, MCPError) and phase == "call" and leaf.code == mcp_types.INVALID_PARAMS:
         return McpToolError(conn.scrub(f"{server} refused the call: {leaf}"))
     detail = conn.scrub(f"{type(leaf).__name__}: {leaf}")[:500]
     return McpTransportError(f"{server} failed ({phase}): {detail}")

@@ -3,6 +3,7 @@
 Run as ``python tickets_server.py stdio`` or ``python tickets_server.py http PORT``. Over HTTP
 every request must carry ``Authorization: Bearer $TICKETS_TOKEN`` (401 otherwise), so a test
 sees that header placeholders are resolved on the client. ``TICKETS_TOKEN`` must be set.
+``TICKETS_UNAVAILABLE_FLAG`` (optional): a path; while that file exists, HTTP answers 503.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 TOKEN = os.environ["TICKETS_TOKEN"]
 
@@ -69,6 +72,12 @@ def environment_names() -> str:
 
 
 @server.tool()
+def strict_lookup(ticket_id: str) -> str:
+    """Refuses malformed ids with a JSON-RPC "invalid params" error, as the spec suggests."""
+    raise MCPError(INVALID_PARAMS, f"ticket_id must look like T123, not {ticket_id!r}")
+
+
+@server.tool()
 def server_pid() -> str:
     """The server process's id (a pooled session keeps it)."""
     return str(os.getpid())
@@ -81,13 +90,20 @@ def crash() -> str:
 
 
 def require_token(app: Any) -> Any:
-    """ASGI wrapper: 401 unless the bearer token matches."""
+    """ASGI wrapper: 401 unless the bearer token matches; 503 while the file named by
+    ``TICKETS_UNAVAILABLE_FLAG`` exists (a proxy in front of a server that is down)."""
     expected = f"Bearer {TOKEN}".encode()
+    flag = os.environ.get("TICKETS_UNAVAILABLE_FLAG")
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        status = 0
         if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != expected:
-            await send({"type": "http.response.start", "status": 401, "headers": []})
-            await send({"type": "http.response.body", "body": b"unauthorized"})
+            status = 401
+        elif scope["type"] == "http" and flag and os.path.exists(flag):
+            status = 503
+        if status:
+            await send({"type": "http.response.start", "status": status, "headers": []})
+            await send({"type": "http.response.body", "body": b"not now"})
             return
         await app(scope, receive, send)
 
