@@ -74,14 +74,18 @@ async def _run(
     # One cancel scope for the whole session (anyio scopes must nest with the client's task
     # groups); its deadline moves from the connect budget to the call budget.
     deadline = anyio.CancelScope(deadline=anyio.current_time() + config.connect_timeout)
+    answered: list[_T] = []  # kept apart: the deadline may pass while the session closes
     try:
         with deadline:
             async with open_session(config, conn, errlog) as client:
                 phase = "call"
                 deadline.deadline = anyio.current_time() + config.call_timeout
-                return await operation(client)
+                answered.append(await operation(client))
     except Exception as err:  # CancelledError is a BaseException: cancellation passes through
-        raise _failure(config, conn, phase, err) from None
+        if not answered:
+            raise _failure(config, conn, phase, err) from None
+    if answered:
+        return answered[0]
     # Only the deadline's own cancellation ends up here (it is swallowed by the scope).
     raise _failure(config, conn, phase, TimeoutError())
 

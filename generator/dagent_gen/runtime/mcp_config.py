@@ -174,7 +174,7 @@ def placeholder_problem(text: str) -> str | None:
         if not match.group(3):
             return "unterminated '${' (write $${ for a literal '${')"
         if not _VARIABLE.fullmatch(match.group(2)):
-            return f"invalid variable name in ${{...}}: {match.group(2)[:40]!r}"
+            return "invalid variable name in ${...} (letters, digits and '_', not a digit first)"
     return None
 
 

@@ -131,8 +131,8 @@ class _Owned:
 class McpSessionPool:
     """Sessions kept for the process, one per server name (use one pool per event loop).
 
-    Stdio servers stay running between calls; ``aclose`` ends them (and they end with the
-    worker process in any case).
+    Stdio servers stay running between calls until ``aclose`` (or until their stdin closes
+    when the worker process ends: an MCP server exits then).
     """
 
     def __init__(self) -> None:
