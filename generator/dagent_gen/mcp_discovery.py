@@ -2,7 +2,7 @@
 
 ``discover`` starts (stdio) or connects to (HTTP) every server whose ``discover`` is
 ``"build"``, lists its tools through the runtime client, and reports problems as diagnostics
-(DG330 to DG335, see docs/diagnostics.md). ``McpRecord`` is what the lock stores, so ``check``
+(DG330 to DG336, see docs/diagnostics.md). ``McpRecord`` is what the lock stores, so ``check``
 and a rebuild without ``--refresh-mcp`` never need the servers. ``${VAR}`` values are read from
 the build's environment only to connect; neither the record nor a diagnostic contains them.
 """
@@ -28,11 +28,20 @@ from dagent_gen.runtime.mcp_client import (
     ToolInfo,
     list_tools,
 )
+from dagent_gen.runtime.mcp_config import placeholders
 from dagent_gen.runtime.mcp_sessions import MIN_SCRUBBED_LENGTH
 
-__all__ = ["McpRecord", "ServerRecord", "config_digest", "discover", "discover_async"]
+__all__ = [
+    "McpRecord",
+    "ServerRecord",
+    "config_digest",
+    "discover",
+    "discover_async",
+    "literal_secrets",
+]
 
 OPENAI_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+SECRET_NAME = re.compile(r"auth|token|secret|passw|key|cookie|credential", re.IGNORECASE)
 DEFAULT_TIMEOUT = 60.0
 STDERR_TAIL_LINES = 8
 STDERR_TAIL_CHARS = 4_000
@@ -63,11 +72,14 @@ async def discover_async(
     """
     env = os.environ if environ is None else environ
     where = locations or {}
+    literal = [
+        d for name in sorted(servers) for d in literal_secrets(servers[name], where.get(name))
+    ]
     names = sorted(name for name, config in servers.items() if config.discover == "build")
     configs = [_bounded(servers[name], timeout, root) for name in names]
     results = await asyncio.gather(*(_list_one(config, env) for config in configs))
     found: dict[str, list[ToolInfo]] = {}
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = literal
     for name, config, (tools, problem, stderr) in zip(names, configs, results, strict=True):
         if problem is not None:
             diagnostics.append(_failure(name, config, problem, stderr, where.get(name)))
@@ -77,6 +89,24 @@ async def discover_async(
         diagnostics += _check_filters(name, config, tools, where.get(name))
     diagnostics += _check_names(found, set(reserved), where)
     return found, diagnostics
+
+
+def literal_secrets(config: McpServerConfig, location: Location | None) -> list[Diagnostic]:
+    """DG336 warnings: credential-like env or header values written out instead of ``${VAR}``
+    (they would be copied into the generated code). Only the key is named."""
+    values = [("env", k, v) for k, v in config.env.items()]
+    values += [("header", k, v) for k, v in config.headers.items()]
+    return [
+        warning(
+            "DG336",
+            f"MCP server {config.name!r}: {kind} {key!r} holds a literal value that looks like "
+            "a credential; it would be written into the generated code",
+            location,
+            hint=f'write {key} = "${{SOME_VARIABLE}}" and set the variable on the worker',
+        )
+        for kind, key, value in values
+        if SECRET_NAME.search(key) and value.strip() and not placeholders(value)
+    ]
 
 
 def _bounded(config: McpServerConfig, timeout: float, root: Path | None) -> McpServerConfig:

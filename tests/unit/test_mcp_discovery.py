@@ -114,3 +114,21 @@ def test_the_config_digest_holds_placeholders_not_values() -> None:
     env = {"TOKEN": "${TOKEN}"}
     assert config_digest(config(env=env)) == config_digest(config(env=env))
     assert config_digest(config(env=env)) != config_digest(config(env={"TOKEN": "${OTHER}"}))
+
+
+def test_a_literal_credential_in_the_config_is_DG336_without_quoting_it() -> None:
+    web = McpServerConfig(
+        name="web",
+        url="http://127.0.0.1:9/mcp",
+        headers={"Authorization": f"Bearer {SECRET}", "X-Api-Key": "${KEY}", "Accept": "json"},
+        discover="runtime",
+    )
+    local = config("local", env={"GITHUB_TOKEN": SECRET, "LOG_LEVEL": "debug", "API_KEY": ""})
+    found, diagnostics = discover(
+        {"web": web, "local": local.model_copy(update={"discover": "runtime"})}, 5, environ={}
+    )
+    assert found == {}
+    assert [(d.code, d.severity) for d in diagnostics] == [("DG336", "warning")] * 2
+    assert "env 'GITHUB_TOKEN'" in diagnostics[0].message
+    assert "header 'Authorization'" in diagnostics[1].message
+    assert all(SECRET not in d.render() for d in diagnostics)
