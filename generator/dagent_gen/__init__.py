@@ -4,9 +4,13 @@ The public API is small: the definition objects for ``dagent.py`` and ``generate
 that want the generated files without writing them. Everything else is private.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from dagent_gen.api import Agent, Project, Tool
 from dagent_gen.diagnostics import Diagnostic, DiagnosticError, Location
-from dagent_gen.pipeline import Generation, generate
+
+if TYPE_CHECKING:
+    from dagent_gen.pipeline import Generation, generate
 
 __all__ = [
     "Agent",
@@ -18,3 +22,13 @@ __all__ = [
     "Tool",
     "generate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: `dagent.py` runs in a child interpreter that needs `Agent` and
+    # friends, not the renderer (jinja2, ruff), and it starts once per build.
+    if name in ("Generation", "generate"):
+        from dagent_gen import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'dagent_gen' has no attribute {name!r}")

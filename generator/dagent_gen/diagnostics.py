@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagent_gen.codes import Code
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -34,7 +36,11 @@ class Location:
 
 @dataclass(frozen=True)
 class Diagnostic:
-    """One problem: a stable code (``DG1xx``), what is wrong, where, and how to fix it."""
+    """One problem: a stable code (``DG1xx``), what is wrong, where, and how to fix it.
+
+    ``code`` is the code string of a `Code` member (what users and ``--format json`` see);
+    create diagnostics with `error` / `warning`, which take the member.
+    """
 
     code: str
     message: str
@@ -69,16 +75,21 @@ class DiagnosticError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
+# Both severities stay explicit at the call site (rather than derived from the registry):
+# some codes are errors in one case and warnings in another (Severity.EITHER), and
+# tests/unit/test_codes.py checks every call against the registry's severity.
 def error(
-    code: str, message: str, location: Location | None = None, hint: str | None = None
+    code: Code, message: str, location: Location | None = None, hint: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(code=code, message=message, location=location, hint=hint)
+    return Diagnostic(code=code.code, message=message, location=location, hint=hint)
 
 
 def warning(
-    code: str, message: str, location: Location | None = None, hint: str | None = None
+    code: Code, message: str, location: Location | None = None, hint: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(code=code, message=message, location=location, hint=hint, severity="warning")
+    return Diagnostic(
+        code=code.code, message=message, location=location, hint=hint, severity="warning"
+    )
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

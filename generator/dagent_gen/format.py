@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.render import GeneratedFile
 
@@ -51,7 +52,7 @@ def format_files(
             if done.returncode != 0:
                 return files, [
                     error(
-                        "DG401",
+                        Code.FORMAT_FAILED,
                         f"ruff could not format the generated code: {done.stderr.strip()}",
                         Location("<generated>"),
                         "this is a dagent-gen bug: please report it with your definition",

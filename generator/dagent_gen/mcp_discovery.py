@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.mcp_record import McpRecord, ServerRecord, config_digest
 from dagent_gen.runtime.mcp_client import (
@@ -92,13 +93,13 @@ async def discover_async(
 
 
 def literal_secrets(config: McpServerConfig, location: Location | None) -> list[Diagnostic]:
-    """DG336 warnings: credential-like env or header values written out instead of ``${VAR}``
+    """Warnings (DG336): credential-like env or header values written out instead of ``${VAR}``
     (they would be copied into the generated code). Only the key is named."""
     values = [("env", k, v) for k, v in config.env.items()]
     values += [("header", k, v) for k, v in config.headers.items()]
     return [
         warning(
-            "DG336",
+            Code.MCP_LITERAL_SECRET,
             f"MCP server {config.name!r}: {kind} {key!r} holds a literal value that looks like "
             "a credential; it would be written into the generated code",
             location,
@@ -152,7 +153,7 @@ def _failure(
     )
     if isinstance(problem, McpConfigurationError):
         return error(
-            "DG332",
+            Code.MCP_MISSING_VARIABLE,
             f"{what}: {problem.message}",
             location,
             hint=f"set {problem.variable} in the environment of `dagent-gen build` (used only to "
@@ -160,14 +161,14 @@ def _failure(
         )
     if isinstance(problem, McpTimeoutError):
         return error(
-            "DG331",
+            Code.MCP_TIMEOUT,
             f"{what} timed out during tool discovery: {problem.message}{said}",
             location,
             hint='check that the server starts quickly, or set discover = "runtime"',
         )
     target = f"`{config.command}`" if config.command else "its url"
     return error(
-        "DG330",
+        Code.MCP_UNREACHABLE,
         f"{what} could not be started or reached: {problem.message}{said}",
         location,
         hint=f"check {target} by hand; the server must speak MCP over "
@@ -182,13 +183,17 @@ def _check_filters(
     problems: list[Diagnostic] = []
     if not tools:
         problems.append(
-            warning("DG335", f"MCP server {name!r} offers no tools (after the filters)", location)
+            warning(
+                Code.MCP_FILTER_SELECTS_NOTHING,
+                f"MCP server {name!r} offers no tools (after the filters)",
+                location,
+            )
         )
     for pattern in config.tools or ():
         if not any(fnmatch.fnmatchcase(tool.name, pattern) for tool in tools):
             problems.append(
                 warning(
-                    "DG335",
+                    Code.MCP_FILTER_SELECTS_NOTHING,
                     f"MCP server {name!r}: tools pattern {pattern!r} matches no tool",
                     location,
                     hint="patterns are case-sensitive globs of the names on the server",
@@ -210,7 +215,7 @@ def _check_names(
             if not OPENAI_TOOL_NAME.match(exposed):
                 problems.append(
                     error(
-                        "DG333",
+                        Code.MCP_INVALID_TOOL_NAME,
                         f"MCP server {server!r}: tool name {exposed[:80]!r} is not valid for "
                         "the model API (letters, digits, '_' and '-', at most 64 characters)",
                         where.get(server),
@@ -221,7 +226,7 @@ def _check_names(
             if exposed in seen or other != f"MCP server {server!r}":
                 problems.append(
                     error(
-                        "DG334",
+                        Code.MCP_NAME_CLASH,
                         f"tool {exposed!r} of MCP server {server!r} clashes with {other}",
                         where.get(server),
                         hint="give the server a prefix, or deny one of the tools",

@@ -11,7 +11,8 @@ from typing import Any
 
 from dagent_gen.definition import Definition
 from dagent_gen.introspect import ToolSignature
-from dagent_gen.validate import parse_duration
+from dagent_gen.limits import parse_duration
+from dagent_gen.names import activity_name, workflow_class_name
 
 WRITE_TODOS_TOOL: dict[str, Any] = {
     "type": "function",
@@ -61,6 +62,11 @@ class ToolModel:
     non_retryable_errors: tuple[str, ...] = ()
 
     impl_name = "tool_function"
+
+    @property
+    def activity_name(self) -> str:
+        """The activity function's Python name; never a bare user name (see ``names.py``)."""
+        return activity_name(self.name)
 
     @property
     def const_name(self) -> str:
@@ -196,7 +202,7 @@ class ProjectModel:
 
 
 def class_name(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_") if part) + "Workflow"
+    return workflow_class_name(name)
 
 
 def build_model(

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, error, warning
 
 SOURCE_ENV = "DAGENT_GEN_SOURCE"
@@ -157,7 +158,7 @@ def dagent_gen_source(
     if not path.exists():  # the wheel or folder is gone: fall back to the index
         return _index_source(dist.version), [
             warning(
-                "DG606",
+                Code.INVALID_SOURCE,
                 f"dagent-gen was installed from {path}, which no longer exists; the new "
                 f"project gets dagent-gen>={dist.version} from the package index",
                 hint=f"set {SOURCE_ENV} to a dagent-gen checkout or wheel to use that instead",
@@ -180,7 +181,7 @@ def _override_source(value: str) -> tuple[Source | None, list[Diagnostic]]:
         return _path_source(path, f"{SOURCE_ENV}={value}"), []
     return None, [
         error(
-            "DG606",
+            Code.INVALID_SOURCE,
             f"{SOURCE_ENV}={value!r} is neither a dagent-gen folder nor a wheel or sdist file",
             hint=f"point {SOURCE_ENV} at a dagent-gen checkout or a built wheel, set it to "
             "'index' for the package index, or unset it",

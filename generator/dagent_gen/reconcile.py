@@ -21,20 +21,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, warning
 from dagent_gen.merge import (
-    SequenceChange,
     command_sequence_changes,
     enclosing_scopes,
     has_conflict_markers,
     merge3,
     parse_error,
     resolve,
-    temporal_calls,
 )
 from dagent_gen.merge.three_way import BASE_MARKER, OURS_MARKER, SEPARATOR_MARKER, THEIRS_MARKER
 from dagent_gen.render import GeneratedFile, Ownership
-from dagent_gen.state import Lock, LockedFile, read_base, sha256
+from dagent_gen.state import Lock, LockedFile, LockedOwnership, read_base, sha256
 
 
 class ConflictMode(StrEnum):
@@ -52,14 +51,29 @@ class Action(StrEnum):
     KEEP = "keep"  # no longer generated (or ejected): left as it is
 
 
+class Kept(StrEnum):
+    """Why a build leaves a generated file as it is (what ``check`` reports for it)."""
+
+    EDITED = "edited"  # a managed file edited by hand (DG504)
+    MARKERS = "conflict-markers"  # conflict markers still on disk (DG506)
+    CONFLICT = "conflict"  # the merge conflicts (DG505)
+    NO_LONGER_GENERATED = "kept"  # no longer generated, but edited (DG511)
+    EJECTED = "ejected"  # the user's file now
+
+
+MANAGED, MERGED, EJECTED = LockedOwnership.MANAGED, LockedOwnership.MERGED, LockedOwnership.EJECTED
+
+
 @dataclass
 class FilePlan:
     path: str
-    ownership: str
+    ownership: LockedOwnership | None  # None: build state (.dagent/, .gitattributes)
     action: Action
     content: str | None = None  # the new text for CREATE / UPDATE
     before: str | None = None  # the text on disk now, if any
-    note: str = ""
+    note: str = ""  # shown after the path, e.g. "(merged your edits)"
+    kept: Kept | None = None  # for KEEP: why
+    markers: int = 0  # conflict blocks this write puts into the file (--conflict inline)
 
 
 @dataclass
@@ -94,12 +108,12 @@ def plan_build(
     generated = {file.path for file in files}
     for file in files:
         locked = old_files.get(file.path)
-        if locked is not None and locked.ownership == "ejected":
+        if locked is not None and locked.ownership is EJECTED:
             new_lock.files[file.path] = locked
-            plan.files.append(FilePlan(file.path, "ejected", Action.KEEP, note="ejected"))
+            plan.files.append(FilePlan(file.path, EJECTED, Action.KEEP, kept=Kept.EJECTED))
             continue
         new_lock.files[file.path] = LockedFile(
-            ownership=file.ownership.value, sha256=sha256(file.content)
+            ownership=LockedOwnership(file.ownership.value), sha256=sha256(file.content)
         )
         disk = _read(project_dir / file.path)
         if file.ownership is Ownership.MERGED:
@@ -117,16 +131,16 @@ def _plan_managed(
     plan: Plan, file: GeneratedFile, disk: str | None, locked: LockedFile | None, force: bool
 ) -> None:
     if disk is None:
-        plan.files.append(FilePlan(file.path, "managed", Action.CREATE, file.content))
+        plan.files.append(FilePlan(file.path, MANAGED, Action.CREATE, file.content))
         return
     if disk == file.content:
-        plan.files.append(FilePlan(file.path, "managed", Action.UNCHANGED, before=disk))
+        plan.files.append(FilePlan(file.path, MANAGED, Action.UNCHANGED, before=disk))
         return
     edited = locked is None or sha256(disk) != locked.sha256
     if edited and not force:
         plan.problems.append(
             error(
-                "DG504",
+                Code.EDITED_MANAGED_FILE,
                 f"{file.path} is managed by dagent-gen but was edited by hand",
                 Location(file.path, 1),
                 "move the change into the definition (or the workflow, which is yours to "
@@ -134,34 +148,34 @@ def _plan_managed(
                 "`dagent-gen build --force` overwrites it",
             )
         )
-        plan.files.append(FilePlan(file.path, "managed", Action.KEEP, before=disk, note="edited"))
+        plan.files.append(FilePlan(file.path, MANAGED, Action.KEEP, before=disk, kept=Kept.EDITED))
         return
     note = "overwrote your edit (--force)" if edited else ""
-    plan.files.append(FilePlan(file.path, "managed", Action.UPDATE, file.content, disk, note))
+    plan.files.append(FilePlan(file.path, MANAGED, Action.UPDATE, file.content, disk, note))
 
 
 def _plan_merged(
     plan: Plan, project_dir: Path, file: GeneratedFile, disk: str | None, mode: ConflictMode
 ) -> None:
     if disk is None:
-        plan.files.append(FilePlan(file.path, "merged", Action.CREATE, file.content))
+        plan.files.append(FilePlan(file.path, MERGED, Action.CREATE, file.content))
         return
     if has_conflict_markers(disk):
         plan.problems.append(
             error(
-                "DG506",
+                Code.CONFLICT_MARKERS,
                 f"{file.path} still has conflict markers from an earlier build",
                 Location(file.path, _first_marker_line(disk)),
                 "resolve them (keep what you want between <<<<<<< and >>>>>>>, delete the "
                 "markers), then run `dagent-gen build` again",
             )
         )
-        plan.files.append(FilePlan(file.path, "merged", Action.KEEP, before=disk, note="markers"))
+        plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.MARKERS))
         return
     base = read_base(project_dir, file.path)
     if disk == file.content or base == file.content:
         # Nothing new from the generator (or the user already has it): keep the file as it is.
-        plan.files.append(FilePlan(file.path, "merged", Action.UNCHANGED, before=disk))
+        plan.files.append(FilePlan(file.path, MERGED, Action.UNCHANGED, before=disk))
         return
     if base == disk:  # only the generator changed: take its output
         _add_update(plan, file, disk, file.content, "")
@@ -177,7 +191,7 @@ def _plan_merged(
         # file is the conflict, and --conflict decides for the whole file.
         if mode is ConflictMode.INLINE:
             text = _whole_file_conflict(disk, base or "", file.content)
-            _add_update(plan, file, disk, text, "the merge did not parse: whole file marked")
+            _add_update(plan, file, disk, text, "the merge did not parse: whole file marked", 1)
             return
         if mode is not ConflictMode.FAIL:
             text = disk if mode is ConflictMode.OURS else file.content
@@ -186,16 +200,17 @@ def _plan_merged(
             return
         plan.problems.append(
             error(
-                "DG505",
+                Code.MERGE_CONFLICT,
                 f"{file.path}: merging your edits with the new output gives invalid Python "
                 f"({problem.message})",
                 Location(file.path, problem.location.line if problem.location else 0),
-                "rebuild with --conflict inline (the whole file is marked: yours, last "
-                "generated, new) and fix it by hand, or with --conflict ours (keep your file) "
-                "/ theirs (take the new output)",
+                "preview with `dagent-gen diff` (= `dagent-gen build --dry-run --conflict "
+                "inline`), then rebuild with --conflict inline (the whole file is marked: "
+                "yours, last generated, new) and fix it by hand, or with --conflict ours (keep "
+                "your file) / theirs (take the new output)",
             )
         )
-        plan.files.append(FilePlan(file.path, "merged", Action.KEEP, before=disk, note="conflict"))
+        plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
         return
     if mode is ConflictMode.FAIL:
         for conflict in result.conflicts:
@@ -209,17 +224,20 @@ def _plan_merged(
             )
             plan.problems.append(
                 error(
-                    "DG505",
+                    Code.MERGE_CONFLICT,
                     f"{file.path}: conflict in {', '.join(scopes)}: {why}",
                     Location(file.path, conflict.ours_line),
-                    "rerun with --conflict inline to get diff3 markers, or --conflict ours / "
-                    "theirs to keep your side / take the generator's side",
+                    "preview with `dagent-gen diff` (= `dagent-gen build --dry-run "
+                    "--conflict inline`), then rerun with --conflict inline to get diff3 "
+                    "markers, or --conflict ours / theirs to keep your side / take the "
+                    "generator's side",
                 )
             )
-        plan.files.append(FilePlan(file.path, "merged", Action.KEEP, before=disk, note="conflict"))
+        plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
         return
     if mode is ConflictMode.INLINE:
-        _add_update(plan, file, disk, result.text, f"{len(result.conflicts)} conflict(s) marked")
+        count = len(result.conflicts)
+        _add_update(plan, file, disk, result.text, f"{count} conflict(s) marked", count)
         return
     prefer: Literal["ours", "theirs"] = "ours" if mode is ConflictMode.OURS else "theirs"
     text = resolve(base or "", disk, file.content, prefer)
@@ -241,18 +259,17 @@ def _whole_file_conflict(ours: str, base: str, theirs: str) -> str:
     )
 
 
-def _add_update(plan: Plan, file: GeneratedFile, disk: str, text: str, note: str) -> None:
+def _add_update(
+    plan: Plan, file: GeneratedFile, disk: str, text: str, note: str, markers: int = 0
+) -> None:
     if text == disk:
-        plan.files.append(FilePlan(file.path, "merged", Action.UNCHANGED, before=disk, note=note))
+        plan.files.append(FilePlan(file.path, MERGED, Action.UNCHANGED, before=disk, note=note))
         return
-    plan.files.append(FilePlan(file.path, "merged", Action.UPDATE, text, disk, note))
-    known = {call.item for call in temporal_calls(disk)}
+    plan.files.append(FilePlan(file.path, MERGED, Action.UPDATE, text, disk, note, markers=markers))
     for change in command_sequence_changes(disk, text):
-        if _only_new_tools(change, known):
-            continue
         plan.problems.append(
             warning(
-                "DG520",
+                Code.REPLAY_UNSAFE_CHANGE,
                 f"{file.path}: {change.description}; running executions may fail to replay",
                 Location(file.path, 1),
                 "keep old runs working with `workflow.patched(...)` around the change, or "
@@ -261,39 +278,33 @@ def _add_update(plan: Plan, file: GeneratedFile, disk: str, text: str, note: str
         )
 
 
-def _only_new_tools(change: SequenceChange, known: set[str]) -> bool:
-    """A dispatch branch for a tool the old code never called (a new ``case`` arm) changes no
-    path an existing execution took, so it needs no replay warning."""
-    new = [item for item in change.after if item not in known]
-    kept = [item for item in change.after if item in known]
-    return bool(new) and all(i.startswith("activity:") for i in new) and kept == list(change.before)
-
-
 def _plan_removed(
     plan: Plan, project_dir: Path, path: str, locked: LockedFile, new_lock: Lock
 ) -> None:
     disk = _read(project_dir / path)
-    if locked.ownership == "ejected":
+    if locked.ownership is EJECTED:
         if disk is not None:
             new_lock.files[path] = locked
-        plan.files.append(FilePlan(path, "ejected", Action.KEEP, before=disk, note="ejected"))
+        plan.files.append(FilePlan(path, EJECTED, Action.KEEP, before=disk, kept=Kept.EJECTED))
         return
     if disk is None:
         return
-    pristine = read_base(project_dir, path) if locked.ownership == Ownership.MERGED.value else None
+    pristine = read_base(project_dir, path) if locked.ownership is MERGED else None
     unmodified = sha256(disk) == locked.sha256 or (pristine is not None and disk == pristine)
     if unmodified:
         plan.files.append(FilePlan(path, locked.ownership, Action.DELETE, before=disk))
         return
     plan.problems.append(
         warning(
-            "DG511",
+            Code.KEPT_EDITED_FILE,
             f"{path} is no longer generated, but you edited it, so it was kept",
             Location(path, 1),
             "delete it if you no longer need it; dagent-gen no longer tracks it",
         )
     )
-    plan.files.append(FilePlan(path, locked.ownership, Action.KEEP, before=disk, note="kept"))
+    plan.files.append(
+        FilePlan(path, locked.ownership, Action.KEEP, before=disk, kept=Kept.NO_LONGER_GENERATED)
+    )
 
 
 def _first_marker_line(text: str) -> int:

@@ -22,7 +22,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
+from dagent_gen.names import RUNTIME_MODULES
 from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
@@ -36,21 +38,9 @@ HISTORIES = "tests/histories"
 # A distribution name (PEP 508), which is also a safe folder name.
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # Modules a package of the new project must not shadow: the runtime and test dependencies.
-_TAKEN = frozenset(
-    {
-        "conftest",
-        "dagent_gen",
-        "openai",
-        "pydantic",
-        "pydantic_core",
-        "pytest",
-        "scripts",  # the project's folders: a package of that name would mix with them
-        "temporalio",
-        "tests",
-        "typing_extensions",
-        "vendor",
-    }
-)
+# The project's folders (scripts/, vendor/) besides the modules the generated code uses:
+# a package of that name would mix with them.
+_TAKEN = RUNTIME_MODULES | {"scripts", "vendor"}
 
 
 def template_path() -> Path:
@@ -72,14 +62,14 @@ def check_project_name(name: str) -> list[Diagnostic]:
     if "/" in name or os.sep in name:
         return [
             error(
-                "DG603",
+                Code.INVALID_PROJECT_NAME,
                 f"{name!r} is a path; the project name is one folder name",
                 hint="run `dagent-gen new NAME` in the folder to create it in, or pass --parent DIR",
             )
         ]
     return [
         error(
-            "DG603",
+            Code.INVALID_PROJECT_NAME,
             f"{name!r} is not a valid project name",
             hint="use letters, digits, '.', '_' and '-', starting and ending with a letter or "
             "digit, e.g. my-agent",
@@ -105,7 +95,7 @@ def check_package_name(package: str, where: str = "package_name") -> list[Diagno
         message = f"{where} {package!r} would shadow the module {package!r} the project uses"
     else:
         return []
-    return [error("DG602", message, hint=hint)]
+    return [error(Code.INVALID_PACKAGE_NAME, message, hint=hint)]
 
 
 def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
@@ -116,7 +106,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
     if "format" in answers and answers["format"] not in FORMATS:
         problems.append(
             error(
-                "DG605",
+                Code.INVALID_NEW_OPTION,
                 f"format {answers['format']!r} is not one of {', '.join(FORMATS)}",
                 hint="--format toml writes dagent.toml, --format python writes dagent.py",
             )
@@ -127,7 +117,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
         if provider not in PROVIDERS or not name or any(c.isspace() for c in model):
             problems.append(
                 error(
-                    "DG605",
+                    Code.INVALID_NEW_OPTION,
                     f"model {model!r} is not provider:model with a supported provider "
                     f"({', '.join(PROVIDERS)})",
                     hint="e.g. --data model=openai:gpt-4o-mini; for an OpenAI-compatible server "
@@ -137,7 +127,7 @@ def check_answers(answers: Mapping[str, Any]) -> list[Diagnostic]:
     if "description" in answers and not str(answers["description"]).isprintable():
         problems.append(
             error(
-                "DG605",
+                Code.INVALID_NEW_OPTION,
                 "the description must be one line of printable text",
                 hint="e.g. --data description='Answers questions about our docs'",
             )
@@ -155,7 +145,7 @@ def parse_data(items: list[str]) -> tuple[dict[str, str], list[Diagnostic]]:
         if not equals or not key:
             problems.append(
                 error(
-                    "DG605",
+                    Code.INVALID_NEW_OPTION,
                     f"--data {item!r} is not key=value",
                     hint="e.g. --data model=openai:gpt-4o",
                 )
@@ -166,7 +156,9 @@ def parse_data(items: list[str]) -> tuple[dict[str, str], list[Diagnostic]]:
                 hint = "the project name is the NAME argument"
             elif key.startswith("dagent_gen"):
                 hint = f"set {SOURCE_ENV} to choose where the project gets dagent-gen"
-            problems.append(error("DG605", f"--data {key}: no such question", hint=hint))
+            problems.append(
+                error(Code.INVALID_NEW_OPTION, f"--data {key}: no such question", hint=hint)
+            )
         else:
             data[key] = value
     return data, problems
@@ -182,7 +174,7 @@ def _check_request(
         if "format" in data and data["format"] != definition_format:
             problems.append(
                 error(
-                    "DG605",
+                    Code.INVALID_NEW_OPTION,
                     f"--format {definition_format} and --data format={data['format']} disagree",
                     hint="give the format once",
                 )
@@ -192,7 +184,7 @@ def _check_request(
     if not parent.is_dir():
         problems.append(
             error(
-                "DG604",
+                Code.MISSING_PARENT_FOLDER,
                 f"the folder {parent} does not exist",
                 Location(str(parent)),
                 "create it first, or pass an existing folder with --parent",
@@ -201,7 +193,7 @@ def _check_request(
     elif valid_name and (dest.exists() or dest.is_symlink()):
         problems.append(
             error(
-                "DG601",
+                Code.PROJECT_EXISTS,
                 f"{dest} already exists",
                 Location(str(dest)),
                 "choose another name, or remove the folder first; `new` never writes into an "
@@ -267,7 +259,9 @@ def new_project(
         found = [_relative(problem, dest) for problem in found]
         left = "nothing was left behind" if not dest.exists() else f"could not remove {dest}"
         why = f" ({reason})" if reason else ""
-        found.append(error("DG607", f"{name} was not created{why}; {left}", Location(str(dest))))
+        found.append(
+            error(Code.NEW_FAILED, f"{name} was not created{why}; {left}", Location(str(dest)))
+        )
         return None, problems + found
     return dest, problems + found
 
@@ -288,12 +282,14 @@ def _copy(dest: Path, data: dict[str, str], interactive: bool) -> dict[str, Any]
 
 
 def _first_build(dest: Path) -> list[Diagnostic]:
-    from dagent_gen.builder import apply, prepare
+    from dagent_gen.builder import BuildFailed, apply, prepare
 
-    with _no_bytecode():
-        prepared = prepare(dest)
-        if prepared.ok:
+    prepared = prepare(dest)  # user code runs in a child process: no bytecode written here
+    if prepared.ok:
+        try:
             apply(prepared)
+        except BuildFailed as failed:
+            return [*prepared.problems, failed.diagnostic]
     return prepared.problems
 
 
@@ -323,7 +319,7 @@ def _record_example(dest: Path, package: str) -> list[Diagnostic]:
     except Exception as err:  # no temporal CLI, a port taken...: the project is still usable
         return [
             warning(
-                "DG608",
+                Code.HISTORY_NOT_RECORDED,
                 f"could not record the example run for the replay test ({err})",
                 Location(str(dest / HISTORIES)),
                 hint="record one later: see tests/histories/README.md",

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.write import is_inside
 
 STATE_DIR = ".dagent"
 LOCK_FILE = f"{STATE_DIR}/lock.json"
@@ -34,10 +38,64 @@ def base_path(path: str) -> str:
     return f"{BASE_DIR}/{path}.base"
 
 
+class LockedOwnership(StrEnum):
+    """Ownership as recorded in the lock: ``render.Ownership`` plus ``ejected``."""
+
+    MANAGED = "managed"
+    MERGED = "merged"
+    EJECTED = "ejected"  # handed to the user by `dagent-gen eject`; builds never touch it
+
+
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
+def unsafe_path_reason(path: str) -> str | None:
+    """Why ``path`` is not a plain project-relative POSIX path, or None if it is one.
+
+    Lexical only (no file system access): see ``resolve_inside`` for symlinks.
+    """
+    if not path:
+        return "it is empty"
+    if "\x00" in path:
+        return "it contains a NUL byte"
+    if "\\" in path:
+        return "it contains a backslash (a Windows path)"
+    if path.startswith("/") or _DRIVE.match(path):
+        return "it is absolute"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return "it has an empty, '.' or '..' segment"
+    return None
+
+
+def resolve_inside(root: Path, path: str, folder: str = "") -> Path | None:
+    """``root / path`` if ``path`` is a plain relative path that stays inside ``root / folder``
+    once symlinks are resolved; None otherwise."""
+    if unsafe_path_reason(path) is not None:
+        return None
+    target = root / path
+    within = root / folder if folder else root
+    if not is_inside(target, within):
+        return None
+    if target.is_symlink() and not target.resolve().is_relative_to(within.resolve()):
+        return None
+    return target
+
+
+def unsafe_path(path: str, where: str, why: str) -> Diagnostic:
+    return error(
+        Code.UNSAFE_STATE_PATH,
+        f"refusing to touch {path!r}: {why}",
+        Location(where),
+        "a path the build reads or writes must stay inside the project (and bases inside "
+        ".dagent/base); if .dagent/lock.json was changed by someone else, restore it from "
+        "version control (git checkout -- .dagent) and review where the change came from",
+    )
+
+
 class LockedFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ownership: str  # managed | merged | ejected
+    ownership: LockedOwnership
     sha256: str  # hash of the text the generator last produced for this file
 
 
@@ -56,26 +114,54 @@ class Lock(BaseModel):
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def lock_path_problems(project_dir: Path, lock: Lock) -> list[Diagnostic]:
+    """A DG508 for every path in ``lock`` (or base of a merged file) outside where it belongs.
+
+    The lock is collapsed in pull requests, so a hostile change to it is easy to miss: its
+    paths are never trusted.
+    """
+    problems: list[Diagnostic] = []
+    for path, locked in lock.files.items():
+        why = unsafe_path_reason(path)
+        if why is None and resolve_inside(project_dir, path) is None:
+            why = "it resolves outside the project (through a symlink)"
+        merged = locked.ownership is LockedOwnership.MERGED
+        if (
+            why is None
+            and merged
+            and resolve_inside(project_dir, base_path(path), BASE_DIR) is None
+        ):
+            why = f"its base {base_path(path)} resolves outside {BASE_DIR}"
+        if why is not None:
+            problems.append(unsafe_path(path, str(project_dir / LOCK_FILE), why))
+    return problems
+
+
 def read_lock(project_dir: Path) -> tuple[Lock | None, list[Diagnostic]]:
     path = project_dir / LOCK_FILE
     if not path.exists():
         return None, []
     try:
-        return Lock.model_validate_json(path.read_text(encoding="utf-8")), []
+        lock = Lock.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, OSError, ValueError) as err:
         return None, [
             error(
-                "DG501",
+                Code.UNREADABLE_LOCK,
                 f"the build state is unreadable: {str(err).splitlines()[0]}",
                 Location(str(path)),
                 "restore it from version control (git checkout -- .dagent), or delete .dagent "
                 "and rebuild with --force (hand edits in merged files then need a review)",
             )
         ]
+    problems = lock_path_problems(project_dir, lock)
+    return (None, problems) if problems else (lock, [])
 
 
 def read_base(project_dir: Path, path: str) -> str | None:
+    target = resolve_inside(project_dir, base_path(path), BASE_DIR)
+    if target is None:
+        return None
     try:
-        return (project_dir / base_path(path)).read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None

@@ -10,8 +10,8 @@ files it needs (a tools module, ...), and ``expected.txt``, the expected stderr 
 
 Every case runs through the real command line on a copy in ``tmp_path`` and must exit with the
 expected code, print exactly the expected lines, never a traceback, and write nothing. Cases
-run in this process through typer's ``CliRunner`` (the build forgets the tool modules it
-imported); a few also run as ``python -m dagent_gen.cli`` in a fresh interpreter.
+run in this process through typer's ``CliRunner`` (the build imports user code in a child
+interpreter, so nothing carries over between cases); a few also run as ``python -m dagent_gen.cli`` in a fresh interpreter.
 
 To add a case: create ``cases/NAME/`` with the definition, run ``dagent-gen build`` on it,
 check each line of the output reads well and points at the right place, and save it (with the
@@ -162,11 +162,13 @@ def test_corpus_is_not_empty_and_every_case_has_expectations() -> None:
 
 
 def test_expected_lines_name_a_location_and_a_code() -> None:
-    """Every diagnostic in the corpus says where (file:line[:col]) and what (error[DGxxx])."""
+    """Every diagnostic in the corpus says where (file:line[:col]) and what (error[DGxxx]).
+    Indented lines belong to the diagnostic above: its hint, or what user code printed."""
     diagnostic = re.compile(r"^\{dir\}(/[\w.]+(:\d+){1,2})?: error\[DG\d{3}\]: .+")
+    continuation = re.compile(r"^  (hint: |output:$|  )")
     for name in case_names():
         for line in expectations(name)[1]:
-            if not line.startswith("  hint: "):
+            if not continuation.match(line):
                 assert diagnostic.match(line), f"{name}: {line!r}"
 
 

@@ -355,3 +355,23 @@ def answered_calls(request: dict[str, Any]) -> list[tuple[str, dict[str, Any] | 
 
 def tool_choices(server: ScriptedModelServer) -> list[Any]:
     return [request.get("tool_choice") for request in server.requests]
+
+
+# -- measuring processes ----------------------------------------------------------------------
+
+
+def process_memory_kib(pid: int) -> dict[str, int]:
+    """The ``Vm*`` lines of ``/proc/<pid>/status`` in KiB (``VmHWM``: peak resident memory).
+
+    Empty where ``/proc`` does not exist (not Linux): the figures are informative only.
+    """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    found = {}
+    for line in status.splitlines():
+        key, _, value = line.partition(":")
+        if key.startswith("Vm") and value.strip().endswith("kB"):
+            found[key] = int(value.split()[0])
+    return found

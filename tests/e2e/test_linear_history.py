@@ -1,7 +1,8 @@
 """History grows linearly with the steps of a run: each message enters it once.
 
-The model activity gets only a message count and reads the conversation through a query, so a
-step adds a constant amount of history, however long the conversation already is.
+The model activity gets digests of the conversation, not its messages, and finds them in its
+worker's cache or through a query, so a step adds a constant amount of history, however long the
+conversation already is.
 """
 
 from __future__ import annotations
@@ -151,7 +152,10 @@ def test_history_grows_linearly_with_steps(
     binary = longest.binary()
     for i in (1, 2, 20, 40):
         assert binary.count(marker(i).encode()) == 1, i
-    assert binary.count(b"Take 40 steps.") == 1  # the task: only in the workflow input
+    # the task: in the workflow input, and once more in the first model request (prompts the
+    # workflow writes travel inline, once, as no activity result holds them)
+    assert binary.count(b"Take 40 steps.") == 2
+    assert binary.count(b"You take exactly the number of steps you are asked to.") == 1
     # ... while the model saw the whole conversation on every call
     last_request = next(
         r

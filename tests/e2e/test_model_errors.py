@@ -95,9 +95,11 @@ def test_server_errors_and_rate_limits_are_retried(
     assert model_server.requests[0] == model_server.requests[2]  # a retry resends the same
     # after the 500: the retry policy's 1 s initial interval; after the 429: its
     # retry-after-ms (100 ms, which the server's timers round up to about 1 s) instead of
-    # the policy's next backoff of 2 s
-    assert arrivals[1] - arrivals[0] >= 0.9
-    assert arrivals[2] - arrivals[1] < 1.7
+    # the policy's next backoff of 2 s. Compared with the first wait, not with a fixed bound:
+    # a busy machine delays both waits alike, while ignoring retry-after adds a second.
+    first_wait, second_wait = arrivals[1] - arrivals[0], arrivals[2] - arrivals[1]
+    assert first_wait >= 0.9
+    assert second_wait < first_wait + 0.7
 
     history.assert_healthy()
     assert history.scheduled_activities() == ["call_model"]
@@ -118,17 +120,16 @@ def test_rejected_request_fails_the_run_without_retrying(
     worker = start_worker(project)
     workflow_id = unique("rejected")
 
-    began = time.monotonic()
     result = run_client(
         project,
         temporal_server,
         ["--task-queue", worker.task_queue, "--id", workflow_id, "Say something."],
     )
-    elapsed = time.monotonic() - began
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "failed" in result.stderr
     assert result.stdout == ""
-    assert elapsed < 20  # the generated client returned promptly: no retry loop
+    # no retry loop: the run failed (below) after one request, not after a time bound that a
+    # busy machine could break
 
     async def inspect() -> tuple[WorkflowExecutionStatus | None, EventLog]:
         client = await connect(temporal_server)

@@ -135,9 +135,13 @@ def test_planning_run_with_tools_and_writer_subagent(
         assert worker.api_key not in history.compact_json()
     assert TASK.encode() in parent.binary()  # the search above does see payload contents
 
-    # each call_model input names only the agent, a message count and the tool choice
+    # each call_model input names the agent, the tool choice and digests of the conversation;
+    # only prompts the workflow wrote itself travel inline (no activity result holds them)
     inputs = parent.activity_inputs("call_model")
-    assert all(set(item) == {"agent", "message_count", "tool_choice"} for item in inputs)
+    keys = {"agent", "message_count", "tool_choice", "prefix_digest", "new"}
+    assert all(set(item) == keys for item in inputs)
+    inline = {ref["role"] for item in inputs for ref in item["new"] if ref["content"] is not None}
+    assert inline == {"system", "user"}
     assert inputs[0]["tool_choice"] == "write_todos"
     assert inputs[-1]["tool_choice"] == "none"
 

@@ -37,9 +37,11 @@ def test_conflict_modes(project: Project) -> None:
     assert project.snapshot() == before
     assert "BossWorkflow._run_tool" in failed.stderr
 
-    # inline: diff3 markers with labels; check and build say 5 until resolved.
-    inline = project.build("--conflict", "inline")
+    # inline: diff3 markers with labels, exit 5 (like `git merge`); check and build say 5
+    # until resolved.
+    inline = project.build("--conflict", "inline", expect=5)
     assert f"updated {BOSS} (1 conflict(s) marked)" in inline.stdout
+    assert f"wrote 1 conflict(s) with markers into 1 file(s): {BOSS}" in inline.stderr
     text = project.read(BOSS)
     block = text[text.index("<<<<<<< ") : text.index(HELPER_CASE)]
     assert block.splitlines()[0] == "<<<<<<< yours (on disk)"
@@ -73,7 +75,7 @@ def test_conflict_modes(project: Project) -> None:
     text = project.read(BOSS)
     ast.parse(text)
     assert USER_CASE in text and ECHO_CASE not in text
-    assert NEW_AVAILABLE in text and "from demo_agent.tools.echo import echo" in text
+    assert NEW_AVAILABLE in text and "from demo_agent.tools.echo import echo_activity" in text
     assert "<<<<<<<" not in text
 
     # theirs: the generator's side of the conflicting hunk; user edits elsewhere stay.
@@ -91,7 +93,7 @@ def test_conflict_modes(project: Project) -> None:
 def test_unresolved_markers_block_every_mode(project: Project) -> None:
     """Scenario 15: markers on disk are never merged over, not even with --conflict theirs."""
     _overlap(project)
-    project.build("--conflict", "inline")
+    project.build("--conflict", "inline", expect=5)
     project.commit("built with markers")
     before = project.snapshot()
 
@@ -102,3 +104,46 @@ def test_unresolved_markers_block_every_mode(project: Project) -> None:
         )
     assert project.snapshot() == before
     assert project.status() == set()
+
+
+def test_every_step_of_the_conflict_flow_points_to_one_that_works(project: Project) -> None:
+    """Issue 10 item 4: check -> diff (the conflicts, previewed) -> build --conflict inline
+    (exit 5, markers written) -> resolve -> build, check (0). Each says what comes next, and
+    check, diff and build agree on exit 5 while a conflict is pending."""
+    _overlap(project)
+    before = project.snapshot()
+
+    checked = project.check(expect=5)
+    assert f"conflict: {BOSS}" in checked.stderr
+    assert "to fix: preview the conflicts with `dagent-gen diff`" in checked.stderr
+    assert "--conflict inline" in checked.stderr
+    assert "to fix: dagent-gen build\n" not in checked.stderr  # that build would exit 5
+
+    preview = project.cli("diff", expect=5)
+    assert f"+++ b/{BOSS}" in preview.stdout
+    assert "+<<<<<<< yours (on disk)" in preview.stdout
+    assert "+>>>>>>> newly generated" in preview.stdout
+    assert "would write 1 conflict(s) with markers" in preview.stderr
+    dry = project.build("--dry-run", "--conflict", "inline", expect=5)
+    assert dry.stdout == preview.stdout
+    assert project.snapshot() == before  # previews write nothing
+
+    failed = project.build(expect=5)
+    assert "`dagent-gen diff`" in failed.stderr  # in the DG505 hint and the final line
+    assert "nothing was written; preview the conflicts" in failed.stderr
+    assert project.snapshot() == before
+
+    inline = project.build("--conflict", "inline", expect=5)
+    assert "resolve them" in inline.stderr
+    assert project.check(expect=5).stderr.count("conflict-markers:") == 1
+
+    text = project.read(BOSS)
+    kept = [
+        line
+        for line in text.splitlines(keepends=True)
+        if not line.startswith(("<<<<<<<", "|||||||", ">>>>>>>", "======="))
+    ]
+    project.write(BOSS, "".join(kept))
+    project.build()
+    project.check()
+    assert project.cli("diff").stdout == ""

@@ -97,14 +97,14 @@ def test_removed_tool_is_removed_everywhere_and_edits_still_merge(project: Proje
     assert f" D {PACKAGE}/tools/search.py" in project.status()
     added, removed = project.added_removed(TOOLS_INIT)
     assert added == []
-    assert removed == ["from demo_agent.tools.search import search", "    search,"]
+    assert removed == ["from demo_agent.tools import search", "    search.search_activity,"]
     text = project.read(BOSS)
     ast.parse(text)
     assert '        workflow.logger.info("starting")  # mine\n' in text
     assert "search" not in text.replace("write_todos", "")
     added, removed = project.added_removed(BOSS)
     assert added == ['                        "Available: write_todos, add, helper."']
-    assert "    from demo_agent.tools.search import search" in removed
+    assert "    from demo_agent.tools.search import search_activity" in removed
     assert '                case "search":' in removed
     assert "search" not in project.read(AGENTS)
     project.check()

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from dagent_gen.reconcile import Action, ConflictMode, Plan, plan_build
+from dagent_gen.reconcile import Action, ConflictMode, Kept, Plan, plan_build
 from dagent_gen.render import GeneratedFile, Ownership
 from dagent_gen.state import Lock, LockedFile, base_path, sha256
 from tests.scenarios.helpers import (
@@ -42,7 +42,7 @@ def test_edit_inside_the_loop_merges_with_a_generator_change(project: Project) -
     assert USER_LOG + PLAN_COMMENT in text
     assert "MAX_STEPS = 12  #" in text
     assert 'case "echo":' in text
-    assert "    from demo_agent.tools.echo import echo\n" in text
+    assert "    from demo_agent.tools.echo import echo_activity\n" in text
     # The build's diff of the workflow is the generator's change only; the user line stays.
     added, removed = project.added_removed(BOSS)
     assert removed == [
@@ -149,14 +149,14 @@ def test_import_edits_on_both_sides_are_kept(project: Project) -> None:
     ast.parse(text)
     assert "import asyncio\nimport json\nfrom datetime import timedelta\n" in text
     assert (
-        "    from demo_agent.tools.add import add\n"
-        "    from demo_agent.tools.echo import echo\n"
-        "    from demo_agent.tools.search import search\n"
+        "    from demo_agent.tools.add import add_activity\n"
+        "    from demo_agent.tools.echo import echo_activity\n"
+        "    from demo_agent.tools.search import search_activity\n"
         "    from demo_agent.workflows.helper import HelperWorkflow\n"
         "    from demo_tools import add as plain_add\n"
     ) in text
     added, removed = project.added_removed(BOSS)
-    assert "    from demo_agent.tools.echo import echo" in added
+    assert "    from demo_agent.tools.echo import echo_activity" in added
     assert not [line for line in removed if "import" in line]
 
 
@@ -193,8 +193,9 @@ def test_clean_merge_that_does_not_parse_is_a_conflict(project: Project) -> None
         result.stderr
     )
     assert "nothing was written" in result.stderr
-    checked = project.check(expect=3)  # the next build would conflict: stale, not markers
+    checked = project.check(expect=5)  # the exit code the next build would give
     assert f"conflict: {BOSS}" in checked.stderr
+    assert "--conflict inline" in checked.stderr  # the next step that works, not a bare build
 
     kept = project.build("--conflict", "ours")  # the whole file is the conflict: keep mine
 
@@ -225,7 +226,7 @@ def test_plan_build_treats_an_unparsable_clean_merge_as_a_conflict(tmp_path: Pat
 
     failed = plan(ConflictMode.FAIL)
     [item] = failed.files
-    assert item.action is Action.KEEP and item.note == "conflict"
+    assert item.action is Action.KEEP and item.kept is Kept.CONFLICT
     assert [p.code for p in failed.problems] == ["DG505"]
     assert "invalid Python" in failed.problems[0].message
     assert "--conflict inline" in (failed.problems[0].hint or "")
@@ -233,7 +234,7 @@ def test_plan_build_treats_an_unparsable_clean_merge_as_a_conflict(tmp_path: Pat
 
     # The other modes settle the whole file, as the hint says.
     [inline] = plan(ConflictMode.INLINE).files
-    assert inline.action is Action.UPDATE
+    assert inline.action is Action.UPDATE and inline.markers == 1
     assert inline.content == (
         f"<<<<<<< yours (on disk)\n{disk}||||||| last generated\n{base}=======\n{fresh}"
         ">>>>>>> newly generated\n"

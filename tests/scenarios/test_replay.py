@@ -50,3 +50,32 @@ def test_command_sequence_changes_warn_with_the_patched_hint(project: Project) -
     assert len(run_warnings) == 1, dropped.stderr
     assert "activity 'search' removed" in run_warnings[0]
     assert "workflow.patched" in dropped.stderr
+
+
+def test_reordering_tools_only_reorders_match_cases_no_warning(project: Project) -> None:
+    """Issue 10 item 3: the order of ``match`` cases changes no path an execution can take."""
+    data = definition()
+    data["agents"]["boss"]["tools"] = ["add", "search"]
+    project.set_definition(data)
+
+    built = project.build()
+
+    assert BOSS in built.stdout  # the dispatch really was rewritten
+    text = project.read(BOSS)
+    assert text.index('case "add"') < text.index('case "search"')
+    assert _dg520(built.stderr) == [], built.stderr
+
+
+def test_flipping_planning_changes_the_command_paths_and_warns(project: Project) -> None:
+    """Issue 10 item 3: without planning, ``run`` no longer issues the planning model call
+    (through ``self._call_model`` / ``self._run_tools``): the paths change, so DG520."""
+    data = definition()
+    data["agents"]["boss"]["planning"] = False
+    project.set_definition(data)
+
+    built = project.build()
+
+    warnings = [line for line in _dg520(built.stderr) if "BossWorkflow.run:" in line]
+    assert len(warnings) == 1, built.stderr
+    assert "self._call_model()" in warnings[0] or "self._run_tools()" in warnings[0]
+    assert "workflow.patched" in built.stderr

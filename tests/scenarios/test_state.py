@@ -86,7 +86,7 @@ def test_diff_and_dry_run_print_the_build_and_write_nothing(project: Project) ->
     assert diff.stdout == dry.stdout
     out = diff.stdout
     assert f"--- a/{BOSS}\n+++ b/{BOSS}\n" in out
-    assert "+    from demo_agent.tools.echo import echo\n" in out
+    assert "+    from demo_agent.tools.echo import echo_activity\n" in out
     assert "my note" not in "".join(
         line for line in out.splitlines(keepends=True) if line.startswith(("+", "-"))
     )

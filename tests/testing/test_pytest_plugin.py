@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import openai
+import pytest
 from temporalio.client import Client
 
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, text
@@ -22,6 +23,7 @@ def test_model_server_fixture(model_server: ScriptedModelServer) -> None:
     assert model_server.violations == []
 
 
+@pytest.mark.e2e
 def test_temporal_server_fixture(temporal_server: TemporalDevServer) -> None:
     async def describe() -> str:
         client = await Client.connect(temporal_server.address)

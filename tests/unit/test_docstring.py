@@ -229,7 +229,7 @@ def test_entry_for_a_missing_parameter_is_a_warning_at_its_line(
         sys.path.remove(str(tmp_path))
         sys.modules.pop(name, None)
     assert signature is not None, "a warning must not stop the build"
-    assert [(d.code, d.severity) for d in diagnostics] == [("DG308", "warning")]
+    assert [(d.code, d.severity) for d in diagnostics] == [("DG311", "warning")]
     assert "`limt`" in diagnostics[0].message
     typo_line = next(i for i, line in enumerate(source.splitlines(), 1) if "limt" in line)
     assert diagnostics[0].location == Location(str(path), typo_line)

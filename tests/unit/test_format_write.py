@@ -10,7 +10,8 @@ import pytest
 
 from dagent_gen.format import format_files
 from dagent_gen.render import GeneratedFile, Ownership
-from dagent_gen.write import atomic_write, remove_file
+from dagent_gen.state import resolve_inside, unsafe_path_reason
+from dagent_gen.write import UnsafePathError, atomic_write, remove_file, stale_temporaries
 
 MESSY = '''\
 """A module."""
@@ -192,11 +193,75 @@ def test_remove_missing_file_is_fine(tmp_path: Path) -> None:
     assert not (tmp_path / "pkg").exists()  # the empty folder it would leave is pruned too
 
 
-def test_remove_file_outside_stop_at_prunes_nothing(tmp_path: Path) -> None:
-    outside = tmp_path / "elsewhere" / "x.py"
-    outside.parent.mkdir()
+@pytest.mark.parametrize(
+    "relative",
+    ["../elsewhere/x.py", "../x.py", "sub/../../x.py"],
+)
+def test_remove_file_refuses_a_path_outside_stop_at(tmp_path: Path, relative: str) -> None:
+    """A path that leaves ``stop_at`` (``..``, absolute) is refused, never deleted."""
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    outside = (root / relative).resolve()
+    outside.parent.mkdir(parents=True, exist_ok=True)
     outside.write_text("x\n")
-    (tmp_path / "root").mkdir()
-    remove_file(outside, tmp_path / "root")
-    assert not outside.exists()
-    assert outside.parent.is_dir()
+    for path in (root / relative, outside):
+        with pytest.raises(UnsafePathError):
+            remove_file(path, root)
+    assert outside.read_text() == "x\n"
+
+
+def test_remove_file_refuses_a_symlinked_folder_pointing_out(tmp_path: Path) -> None:
+    victim = tmp_path / "elsewhere" / "x.py"
+    victim.parent.mkdir()
+    victim.write_text("x\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link").symlink_to(victim.parent, target_is_directory=True)
+    with pytest.raises(UnsafePathError):
+        remove_file(root / "link" / "x.py", root)
+    with pytest.raises(UnsafePathError):
+        atomic_write(root / "link" / "x.py", "changed\n", within=root)
+    assert victim.read_text() == "x\n"
+
+
+def test_atomic_write_within_refuses_a_path_outside(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(UnsafePathError):
+        atomic_write(root / ".." / "victim.txt", "x\n", within=root)
+    assert not (tmp_path / "victim.txt").exists()
+
+
+def test_stale_temporaries_match_only_the_writer_pattern(tmp_path: Path) -> None:
+    target = tmp_path / "a28t4.py"
+    leftover = tmp_path / ".a28t4.py.k3j_9x0q.tmp"
+    others = [".a28t4.py.tmp", ".other.py.k3j_9x0q.tmp", ".a28t4.py.k3j_9x0q.tmp.bak", "x.tmp"]
+    for name in [leftover.name, *others]:
+        (tmp_path / name).write_text("")
+    assert stale_temporaries(target) == [leftover]
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("../victim.txt", "'..'"),
+        ("/etc/passwd", "absolute"),
+        ("C:/Windows/x.py", "absolute"),
+        ("c:x.py", "absolute"),
+        ("pkg\\..\\..\\x.py", "backslash"),
+        ("pkg/./x.py", "'.'"),
+        ("pkg//x.py", "empty"),
+        ("pkg/x.py\x00.txt", "NUL"),
+        ("", "empty"),
+    ],
+)
+def test_unsafe_path_reason(path: str, why: str) -> None:
+    reason = unsafe_path_reason(path)
+    assert reason is not None and why in reason
+
+
+def test_plain_paths_are_safe(tmp_path: Path) -> None:
+    assert unsafe_path_reason("pkg/workflows/boss.py") is None
+    assert resolve_inside(tmp_path, "pkg/x.py") == tmp_path / "pkg" / "x.py"
+    assert resolve_inside(tmp_path, ".dagent/base/x.base", ".dagent/base") is not None
+    assert resolve_inside(tmp_path, "pkg/x.py", ".dagent/base") is None

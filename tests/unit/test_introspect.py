@@ -387,8 +387,8 @@ def test_async_detection_and_future_annotations(tmp_path: Path) -> None:
         async def tool(url: str, retries: int = 3) -> list[str]:
             return [url]
 
-        def sync_tool(url: str) -> bytes:
-            return b""
+        def sync_tool(url: str) -> str:
+            return ""
         """
     sig = describe(tmp_path, source)
     assert sig.is_async is True
@@ -505,35 +505,60 @@ def test_decorated_tool_source_is_the_def_line(tmp_path: Path) -> None:
                 return fn(*args, **kwargs)
             return wrapper
 
-        class Box:
-            @staticmethod
-            @logged
-            def tool(x: int) -> int:
-                return x
+        @logged
+        @logged
+        def tool(x: int) -> int:
+            return x
         """,
-        "Box.tool",
+        "tool",
     )
-    assert sig.function_name == "Box.tool"
-    assert sig.source.line == 12
-    assert sig.source.column == 5
+    assert sig.function_name == "tool"
+    assert sig.source.line == 11
+    assert sig.source.column == 1
     assert sig.parameters_schema["required"] == ["x"]
 
 
-def test_classmethod_and_package_submodule(tmp_path: Path) -> None:
+def test_package_submodule(tmp_path: Path) -> None:
     package = f"{PREFIX}pkg_{uuid.uuid4().hex[:8]}"
     (tmp_path / package).mkdir()
     (tmp_path / package / "__init__.py").write_text("")
     (tmp_path / package / "tools.py").write_text(
-        "class Api:\n    @classmethod\n    def fetch(cls, url: str) -> str:\n        return url\n"
+        "import os\n\n\ndef fetch(url: str) -> str:\n    return url\n"
     )
     sig, diagnostics = introspect_tool(
-        f"{package}.tools:Api.fetch", search_path=tmp_path, location=REF_AT
+        f"{package}.tools:fetch", search_path=tmp_path, location=REF_AT
     )
     assert diagnostics == []
     assert sig is not None
-    assert (sig.function_module, sig.function_name) == (f"{package}.tools", "Api.fetch")
+    assert (sig.function_module, sig.function_name) == (f"{package}.tools", "fetch")
     assert sig.parameters_schema["required"] == ["url"]
-    assert sig.source == Location(str(tmp_path / package / "tools.py"), 3, 5)
+    assert sig.source == Location(str(tmp_path / package / "tools.py"), 4, 1)
+
+
+@pytest.mark.parametrize(("ref", "line"), [("Api.fetch", 3), ("Api.ping", 7), ("fetch", 3)])
+def test_dg304_methods_of_a_class(tmp_path: Path, ref: str, line: int) -> None:
+    # The generated activity imports `from module import name`: a class member (even
+    # re-exported under a module-level alias) cannot be imported that way.
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        class Api:
+            @classmethod
+            def fetch(cls, url: str) -> str:
+                return url
+
+            @staticmethod
+            def ping(text: str) -> str:
+                return text
+
+        fetch = Api.fetch
+        """,
+        ref,
+    )
+    assert [d.code for d in diagnostics] == ["DG304"]
+    assert "it is a method of the class `Api`" in diagnostics[0].message
+    assert diagnostics[0].hint is not None and "return Api." in diagnostics[0].hint
+    assert diagnostics[0].location == Location(str(path), line, 5)
 
 
 def test_format_annotation() -> None:
@@ -858,3 +883,150 @@ def test_dg303_mentions_a_shadowed_module(tmp_path: Path) -> None:
     assert diagnostic.code == "DG303"
     assert diagnostic.hint is not None
     assert f"`json` was loaded from {json.__file__}" in diagnostic.hint
+
+
+def test_user_code_raising_while_the_signature_is_read_is_a_diagnostic(tmp_path: Path) -> None:
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        class Weird:
+            @property
+            def __signature__(self):
+                raise RuntimeError("no signature for you")
+
+        def tool(x: int) -> int:
+            return x
+
+        tool.__wrapped__ = Weird()
+        """,
+    )
+    assert [d.code for d in diagnostics] == ["DG304"]
+    assert "raised RuntimeError: no signature for you" in diagnostics[0].message
+    assert f"(at {path}:4)" in diagnostics[0].message
+    assert diagnostics[0].location == REF_AT
+
+
+# --- values: defaults and results ------------------------------------------------------------
+
+
+def test_field_default_is_the_schema_default(tmp_path: Path) -> None:
+    # The runtime fills a left-out `n` with 3 (not the FieldInfo object); the schema agrees.
+    sig = describe(
+        tmp_path,
+        """
+        from pydantic import Field
+
+        def tool(n: int = Field(default=3, ge=1, description="How many.")) -> int:
+            return n
+        """,
+    )
+    assert sig.parameters_schema["required"] == []
+    assert sig.parameters_schema["properties"]["n"] == {
+        "default": 3,
+        "description": "How many.",
+        "minimum": 1,
+        "type": "integer",
+    }
+
+
+def test_implicit_optional_is_nullable_with_a_warning(tmp_path: Path) -> None:
+    name, path = write_module(
+        tmp_path,
+        """
+        from typing import Annotated, Any
+        from pydantic import Field
+
+        def tool(
+            s: str = None,
+            u: int | str = None,
+            a: Annotated[str, Field(max_length=3)] = None,
+            fine: str | None = None,
+            anything: Any = None,
+        ) -> str:
+            \"\"\"Tool.
+
+            Args:
+                s: Some text.
+            \"\"\"
+            return ""
+        """,
+    )
+    sig, diagnostics = introspect_tool(f"{name}:tool", search_path=tmp_path, location=REF_AT)
+    assert sig is not None
+    assert [(d.code, d.severity, d.location) for d in diagnostics] == [
+        ("DG308", "warning", Location(str(path), 5, 5)),
+        ("DG308", "warning", Location(str(path), 6, 5)),
+        ("DG308", "warning", Location(str(path), 7, 5)),
+    ]
+    assert "treated as `str | None`" in diagnostics[0].message
+    assert diagnostics[0].hint == "write `s: str | None = None`"
+    props = sig.parameters_schema["properties"]
+    assert props["s"] == {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "default": None,
+        "description": "Some text.",
+    }
+    assert props["u"]["anyOf"] == [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+    assert props["a"]["anyOf"] == [{"maxLength": 3, "type": "string"}, {"type": "null"}]
+    assert props["fine"] == {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    assert props["anything"] == {"default": None}
+
+
+@pytest.mark.parametrize(
+    ("returns", "warned"),
+    [
+        ("bytes", True),
+        ("list[bytes]", True),
+        ("Opaque", True),
+        ("str", False),
+        ("dict[str, int]", False),
+        ("None", False),
+        ("Any", False),
+    ],
+)
+def test_return_types_that_cannot_become_json_are_warned(
+    tmp_path: Path, returns: str, warned: bool
+) -> None:
+    name, path = write_module(
+        tmp_path,
+        f"""
+        from typing import Any
+
+        class Opaque:
+            pass
+
+        def tool(x: int) -> {returns}:
+            raise NotImplementedError
+        """,
+    )
+    sig, diagnostics = introspect_tool(f"{name}:tool", search_path=tmp_path, location=REF_AT)
+    assert sig is not None
+    assert [(d.code, d.severity) for d in diagnostics] == ([("DG309", "warning")] * warned)
+    if warned:
+        assert diagnostics[0].location == Location(str(path), 6, 1)
+        assert f"returns `{returns}`" in diagnostics[0].message
+
+
+def test_dg310_default_only_inside_annotated(tmp_path: Path) -> None:
+    # pydantic's schema would say `n` is optional with default 3, but the function is called
+    # without it: Python has no default for `n`.
+    path, diagnostics = describe_errors(
+        tmp_path,
+        """
+        from typing import Annotated
+        from pydantic import Field
+
+        def tool(
+            n: Annotated[int, Field(default=3, ge=1)],
+            m: Annotated[list[int], Field(default_factory=list)],
+            fine: Annotated[int, Field(ge=1)] = 3,
+            plain: Annotated[int, Field(ge=1)] = 1,
+        ) -> int:
+            return n
+        """,
+    )
+    assert [(d.code, d.location) for d in diagnostics] == [
+        ("DG310", Location(str(path), 5, 5)),
+        ("DG310", Location(str(path), 6, 5)),
+    ]
+    assert diagnostics[0].hint is not None and "= VALUE" in diagnostics[0].hint

@@ -471,25 +471,3 @@ def test_python_form_bare_functions_share_the_tool_options(tmp_path: Path) -> No
     assert [(p.code, p.location.line, p.location.column) for p in problems] == [  # type: ignore[union-attr]
         ("DG206", 5, 31)
     ]
-
-
-def test_python_form_leaves_no_bytecode_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    module = f"{PREFIX}{uuid.uuid4().hex[:8]}"
-    write(tmp_path, f"{module}.py", "def search(q: str) -> str:\n    return q\n")
-    path = write(
-        tmp_path,
-        "dagent.py",
-        f"""
-        from dagent_gen import Agent, Project
-        from {module} import search
-
-        project = Project(package="pkg", agents=[Agent("main", tools=[search])])
-        """,
-    )
-    data, _, problems = load_definition(path)
-    assert problems == [] and data is not None
-    assert not (tmp_path / "__pycache__").exists()
-    assert sys.dont_write_bytecode is False

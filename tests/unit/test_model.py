@@ -59,12 +59,27 @@ def tools(*names: str, **options: dict[str, Any]) -> dict[str, Any]:
     [
         ("researcher", "ResearcherWorkflow"),
         ("fact_checker", "FactCheckerWorkflow"),
-        ("a__b_", "ABWorkflow"),
+        ("a__b_", "A_B_Workflow"),
         ("agent2", "Agent2Workflow"),
+        ("agent_2", "Agent_2Workflow"),
+        ("x_2b_c", "X_2bCWorkflow"),
     ],
 )
 def test_class_names(name: str, expected: str) -> None:
     assert class_name(name) == expected
+
+
+def test_class_names_never_collide() -> None:
+    """Every agent name up to 4 characters (from letters, digits and '_') gets its own class:
+    two agents sharing a class would break the import of the workflows package."""
+    alphabet = "ab1_"
+    names = ["a"]
+    for _ in range(3):
+        names += [name + char for name in names for char in alphabet if len(name) < 4]
+        names = list(dict.fromkeys(names))
+    classes = {class_name(name) for name in names}
+    assert len(classes) == len(names)
+    assert all(name.isidentifier() for name in classes)
 
 
 def test_names_of_generated_things() -> None:

@@ -340,3 +340,83 @@ def test_sequence_changes_empty_when_a_side_does_not_parse() -> None:
     conflicted = merge3(WORKFLOW, WORKFLOW.replace("0.5", "1"), WORKFLOW.replace("0.5", "2")).text
     assert command_sequence_changes(WORKFLOW, conflicted) == []
     assert command_sequence_changes(conflicted, WORKFLOW) == []
+
+
+# --- paths, not text order (issue 10 item 3) -------------------------------------------------
+
+DISPATCH = """\
+from temporalio import workflow
+
+
+class AgentWorkflow:
+    @workflow.run
+    async def run(self, task: str) -> str:
+        PLAN
+        await self._call_model()
+        return "done"
+
+    async def _plan(self) -> None:
+        await self._call_model()
+
+    async def _call_model(self) -> None:
+        await workflow.execute_activity("call_model")
+
+    async def _run_tool(self, name: str) -> str:
+        match name:
+            CASES
+            case _:
+                return "no such tool"
+
+    async def _delegate(self, run: object) -> str:
+        return await workflow.execute_child_workflow(run)
+"""
+CASES = {
+    "search": 'case "search":\n                return await workflow.execute_activity("search")',
+    "add": 'case "add":\n                return await workflow.execute_activity("add")',
+    "echo": 'case "echo":\n                return await workflow.execute_activity("echo")',
+    "helper": 'case "helper":\n                return await self._delegate(Helper.run)',
+    "writer": 'case "writer":\n                return await self._delegate(Writer.run)',
+    "todos": 'case "todos":\n                return "noted"',
+}
+
+
+def _dispatch(*tools: str, plan: bool = True) -> str:
+    cases = "\n            ".join(CASES[tool] for tool in tools)
+    return DISPATCH.replace("CASES", cases).replace(
+        "PLAN", "await self._plan()" if plan else "pass"
+    )
+
+
+def test_reordered_match_cases_are_no_change() -> None:
+    old = _dispatch("search", "add", "helper", "todos")
+    assert command_sequence_changes(old, _dispatch("todos", "helper", "add", "search")) == []
+
+
+def test_a_new_case_for_a_new_tool_or_sub_agent_is_no_change() -> None:
+    old = _dispatch("search", "helper")
+    assert command_sequence_changes(old, _dispatch("search", "echo", "helper")) == []
+    assert command_sequence_changes(old, _dispatch("search", "helper", "writer")) == []
+
+
+def test_a_removed_case_that_issued_commands_is_a_change() -> None:
+    (change,) = command_sequence_changes(_dispatch("search", "add"), _dispatch("search"))
+    assert change.function == "AgentWorkflow._run_tool"
+    assert "activity 'add' removed" in change.description
+
+
+def test_a_dropped_self_call_that_issues_commands_is_a_change() -> None:
+    """The planning flip: ``run`` issues no command itself, but through ``self._plan()``."""
+    (change,) = command_sequence_changes(_dispatch("search"), _dispatch("search", plan=False))
+    assert change.function == "AgentWorkflow.run"
+    assert change.description == "AgentWorkflow.run: self._plan() removed"
+
+
+def test_a_command_made_conditional_is_a_change() -> None:
+    old = _dispatch("search")
+    new = old.replace(
+        "        await self._call_model()\n        return",
+        "        if task:\n            await self._call_model()\n        return",
+    )
+    (change,) = command_sequence_changes(old, new)
+    assert change.function == "AgentWorkflow.run"
+    assert "branches or loops" in change.description

@@ -389,3 +389,214 @@ def test_cycle_check_is_fast_with_many_paths(tmp_path: Path) -> None:
     cyclic = text + f'[agents.z]\nplanning = false\nsubagents = ["{names[0]}"]\n'
     cyclic = cyclic.replace("subagents = []\n", 'subagents = ["z"]\n')
     assert [d.code for d in run(tmp_path, cyclic)[1]] == ["DG205"]
+
+
+# --- values the server or the model API cannot honour -------------------------------------------
+
+DURATION_KEYS = [("agent", "model_timeout"), ("tool", "timeout")]
+
+
+def with_setting(table: str, line: str) -> str:
+    """BASE with one tool; ``line`` goes into the agent's table or the tool's (line 5 / 8)."""
+    agent_line, tool_line = (line, "") if table == "agent" else ("", line)
+    return BASE + f'{agent_line}\ntools = ["t"]\n[tools.t]\nfunction = "m:f"\n{tool_line}\n'
+
+
+@pytest.mark.parametrize(("table", "key"), DURATION_KEYS)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"0.0000001s"', "must be between 1s and 24h, not '0.0000001s'"),
+        ("1e-07", "must be between 1s and 24h, not 1e-07"),
+        ('"500ms"', "must be between 1s and 24h, not '500ms'"),
+        ('"25h"', "must be between 1s and 24h, not '25h'"),
+        ("1e300", "must be between 1s and 24h, not 1e+300"),
+        ('"9999999999999h"', "must be between 1s and 24h, not '9999999999999h'"),
+        ('"1.0005s"', "must be a whole number of milliseconds, not '1.0005s'"),
+        ("2.0000001", "must be a whole number of milliseconds, not 2.0000001"),
+    ],
+)
+def test_timeouts_the_server_cannot_honour(
+    tmp_path: Path, table: str, key: str, value: str, message: str
+) -> None:
+    """Every duration key: a value that rounds to zero (every call would fail the workflow
+    task), overflows timedelta, or is finer than a millisecond is refused at its line."""
+    found = only(tmp_path, with_setting(table, f"{key} = {value}"))
+    assert (found.code, found.message) == ("DG207", f"{key} {message}")
+    assert found.location.line == (5 if table == "agent" else 9)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("table", "key"), DURATION_KEYS)
+@pytest.mark.parametrize("value", ['"1s"', "1", '"24h"', '"1.5s"', '"1m0.001s"', "86400"])
+def test_timeouts_at_the_limits_are_accepted(
+    tmp_path: Path, table: str, key: str, value: str
+) -> None:
+    definition, found = run(tmp_path, with_setting(table, f"{key} = {value}"))
+    assert found == [] and definition is not None
+
+
+def test_every_duration_key_is_range_checked() -> None:
+    """A new duration field must join DURATION_KEYS (and the validator's checks)."""
+    from dagent_gen.definition import AgentSection, ToolSection
+
+    def durations(model: type) -> set[str]:
+        return {
+            name
+            for name, field in model.model_fields.items()
+            if str in getattr(field.annotation, "__args__", ()) and name.endswith("timeout")
+        }
+
+    assert {("agent", k) for k in durations(AgentSection)} | {
+        ("tool", k) for k in durations(ToolSection)
+    } == set(DURATION_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "code", "message"),
+    [
+        ("tool", "retries", -1, "DG208", "retries must be 0 or more, not -1"),
+        ("tool", "retries", 101, "DG208", "retries must be at most 100, not 101"),
+        ("tool", "retries", 2**40, "DG208", "retries must be at most 100, not 1099511627776"),
+        ("agent", "model_retries", -1, "DG208", "model_retries must be 0 or more, not -1"),
+        ("agent", "model_retries", 2**31, "DG208", "model_retries must be at most 100, not ..."),
+        ("agent", "max_steps", 0, "DG202", "max_steps must be at least 3 for this agent, not 0"),
+        ("agent", "max_steps", -5, "DG202", "max_steps must be at least 3 for this agent, not -5"),
+        ("agent", "max_steps", 1001, "DG202", "max_steps must be at most 1000, not 1001"),
+        ("agent", "max_tokens", 0, "DG202", "max_tokens must be 1 or more, not 0"),
+        ("agent", "max_tokens", -1, "DG202", "max_tokens must be 1 or more, not -1"),
+        ("agent", "max_tokens", 10**7, "DG202", "max_tokens must be at most 1000000, not ..."),
+        ("tool", "max_output_chars", 99, "DG202", "max_output_chars must be at least 100, not 99"),
+        ("tool", "max_output_chars", 0, "DG202", "max_output_chars must be at least 100, not 0"),
+        ("tool", "max_output_chars", 10**9, "DG202", "max_output_chars must be at most 500000..."),
+        ("agent", "temperature", -0.1, "DG202", "temperature must be between 0 and 2, not -0.1"),
+        ("agent", "temperature", "nan", "DG202", "temperature must be between 0 and 2, not nan"),
+    ],
+)
+def test_numbers_out_of_range(
+    tmp_path: Path, table: str, key: str, value: object, code: str, message: str
+) -> None:
+    """Every integer setting has both ends checked: negative, zero where invalid, and values
+    the server cannot store (int32 attempts) or the history cannot hold."""
+    found = only(tmp_path, with_setting(table, f"{key} = {value}"))
+    assert found.code == code
+    if message.endswith("..."):
+        assert found.message.startswith(message[:-3]), found.message
+    else:
+        assert found.message == message
+    assert found.location.line == (5 if table == "agent" else 9)  # type: ignore[union-attr]
+
+
+def test_every_integer_setting_is_range_checked(tmp_path: Path) -> None:
+    """A huge value of any integer key is refused: no integer setting is left unbounded."""
+    from dagent_gen.definition import AgentSection, ToolSection
+
+    for table, model in (("agent", AgentSection), ("tool", ToolSection)):
+        for key, field in model.model_fields.items():
+            if int in (field.annotation, *getattr(field.annotation, "__args__", ())):
+                if key == "temperature":
+                    continue  # a float range, checked above
+                definition, found = run(tmp_path, with_setting(table, f"{key} = {2**62}"))
+                assert definition is None and len(found) == 1, (key, found)
+
+
+# --- names the generated code could not survive ---------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["agent", "tool"])
+def test_names_longer_than_64_characters(tmp_path: Path, kind: str) -> None:
+    """OpenAI refuses function names over 64 characters (sub-agents are functions too), and a
+    250-character agent name is a file name the file system refuses."""
+    for length, refused in ((64, False), (65, True), (250, True)):
+        name = "a" * length
+        text = f'[project]\npackage = "p"\n[agents.{name if kind == "agent" else "main"}]\n'
+        text += f'tools = ["{name}"]\n[tools.{name}]\nfunction = "m:f"\n' if kind == "tool" else ""
+        definition, found = run(tmp_path, text)
+        assert (definition is None) == refused, found
+        if refused:
+            [problem] = found
+            assert problem.code == "DG209"
+            assert problem.message == (
+                f"{kind} name {'a' * 20!r}... is {length} characters long; the limit is 64"
+            )
+            assert problem.location.line == (3 if kind == "agent" else 5)  # type: ignore[union-attr]
+
+
+def test_tool_named_like_the_model_activity(tmp_path: Path) -> None:
+    text = BASE + 'tools = ["call_model"]\n[tools.call_model]\nfunction = "m:f"\n'
+    assert problems(tmp_path, text) == [
+        ("DG206", 6, 8, "tool name 'call_model' is the name of the activity that calls the model")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        *[(name, "would shadow the standard library module") for name in ("json", "typing")],
+        *[(name, "would shadow the module") for name in ("temporalio", "openai", "pydantic")],
+        ("é_agents", "is not a valid Python package name"),
+        ("a" * 65, "... is 65 characters long; the limit is 64"),
+    ],
+)
+def test_package_names_that_would_shadow_or_break(
+    tmp_path: Path, package: str, message: str
+) -> None:
+    found = only(tmp_path, BASE.replace('"agents"', f'"{package}"'))
+    assert (found.code, found.location.line) == ("DG209", 2)  # type: ignore[union-attr]
+    assert message in found.message
+
+
+def test_every_stdlib_and_runtime_module_is_refused_as_package() -> None:
+    import sys
+
+    from dagent_gen.names import RUNTIME_MODULES, package_problem
+
+    for module in sorted(sys.stdlib_module_names | RUNTIME_MODULES):
+        if module.isidentifier():
+            assert package_problem(module) is not None, module
+
+
+@pytest.mark.parametrize(
+    ("function", "refused"),
+    [
+        ("agents:search", True),
+        ("agents.tools:search", True),
+        ("agents.llm:search", True),
+        ("agents.my_tools:search", False),  # the user's own module inside the package
+        ("agents_tools:search", False),
+        ("tools:search", False),
+    ],
+)
+def test_tool_module_named_like_the_package(tmp_path: Path, function: str, refused: bool) -> None:
+    text = BASE + f'tools = ["search"]\n[tools.search]\nfunction = "{function}"\n'
+    definition, found = run(tmp_path, text)
+    assert (definition is None) == refused
+    if refused:
+        [problem] = found
+        assert (problem.code, problem.location.line) == ("DG209", 7)  # type: ignore[union-attr]
+
+
+# --- the file itself ------------------------------------------------------------------------------
+
+
+def test_a_byte_order_mark_is_accepted_and_positions_stay_right(tmp_path: Path) -> None:
+    path = tmp_path / "dagent.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.lstrip("\n").replace('"agents"', '"json"').encode())
+    data, source, found = load_definition(path)
+    assert found == [] and data is not None
+    [problem] = validate(data, source)[1]
+    assert (problem.location.line, problem.location.column) == (2, 1)  # type: ignore[union-attr]
+    path.write_bytes(b"\xef\xbb\xbf[project\n")
+    [syntax] = load_definition(path)[2]
+    assert (syntax.code, syntax.location.line, syntax.location.column) == ("DG102", 1, 9)  # type: ignore[union-attr]
+
+
+def test_generated_module_names_are_known_to_the_name_rules() -> None:
+    """A tool module inside the generated package is refused when it would be overwritten:
+    the list of generated top-level modules must follow the templates."""
+    from dagent_gen.names import GENERATED_MODULES
+    from dagent_gen.render import templates_dir
+
+    package = templates_dir() / "package"
+    modules = {p.name.removesuffix(".py.j2") for p in package.glob("*.py.j2")}
+    modules |= {p.name for p in package.iterdir() if p.is_dir()}
+    assert modules - {"__init__"} == GENERATED_MODULES

@@ -5,13 +5,20 @@
 Connects the standard way (``temporalio.envconfig``): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY, TLS settings and profiles, defaulting to a local dev server. Model API keys
 are read here, on the worker, and never enter workflow input or history.
+
+DAGENT_LOG_LEVEL (default INFO) sets the log level; at DEBUG a failed tool is logged with its
+traceback, else in one line. DAGENT_MAX_ACTIVITIES (default 32) is how many activities run at
+once, and the size of the thread pool of plain (non-async) tools.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import signal
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
@@ -23,7 +30,50 @@ from planner_agents.tools import ALL_ACTIVITIES
 from planner_agents.workflows import ALL_WORKFLOWS
 
 DEFAULT_ADDRESS = "localhost:7233"
-TOOL_THREADS = 16  # plain (non-async) tools run in this thread pool
+LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
+MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"
+DEFAULT_MAX_ACTIVITIES = 32
+QUIET_LOGGERS = ("httpx", "httpx2", "httpcore")  # an INFO line per model request: noise
+
+
+class OneLineActivityFailures(logging.Filter):
+    """The SDK logs each failed activity attempt with its traceback. A tool's error is an
+    observation for the model, not a crash, so below DEBUG it becomes one line: activity,
+    error type, message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failure = getattr(record, "__temporal_error_identifier", None) == "ActivityFailure"
+        if not failure or not record.exc_info or logging.getLogger().isEnabledFor(logging.DEBUG):
+            return True
+        error = record.exc_info[1]
+        kind = getattr(error, "type", None) or type(error).__name__  # ApplicationError.type
+        message = getattr(error, "message", None) or str(error)
+        activity = (getattr(record, "temporal_activity", None) or {}).get("activity_type")
+        record.msg, record.args = "%s failed: %s: %s", (activity or "activity", kind, message)
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def configure_logging() -> None:
+    """Log to stderr at DAGENT_LOG_LEVEL, so ``workflow.logger`` / ``activity.logger`` lines
+    show up; failed activities in one line unless the level is DEBUG."""
+    name = os.environ.get(LOG_LEVEL_ENV, "").strip().upper() or "INFO"
+    level = logging.getLevelName(name)
+    if not isinstance(level, int):
+        sys.exit(f"{LOG_LEVEL_ENV}={name!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for quiet in QUIET_LOGGERS:
+        logging.getLogger(quiet).setLevel(max(level, logging.WARNING))
+    logging.getLogger("temporalio.activity").addFilter(OneLineActivityFailures())
+
+
+def max_activities() -> int:
+    """Activity slots, equal to the tool threads: an activity the worker accepts never waits
+    for a thread while its start-to-close timeout runs (it waits in the server's queue)."""
+    value = os.environ.get(MAX_ACTIVITIES_ENV, "").strip() or str(DEFAULT_MAX_ACTIVITIES)
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"{MAX_ACTIVITIES_ENV}={value!r} is not a positive whole number")
+    return int(value)
 
 
 async def connect() -> Client:
@@ -34,14 +84,16 @@ async def connect() -> Client:
 
 
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:
+    slots = max_activities()
     client = await connect()
-    with ThreadPoolExecutor(max_workers=TOOL_THREADS) as executor:
+    with ThreadPoolExecutor(max_workers=slots) as executor:
         worker = Worker(
             client,
             task_queue=task_queue,
             workflows=ALL_WORKFLOWS,
             activities=ALL_ACTIVITIES,
             activity_executor=executor,
+            max_concurrent_activities=slots,
         )
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -56,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task-queue", default=TASK_QUEUE, help="default: %(default)s")
     args = parser.parse_args()
+    configure_logging()
     asyncio.run(run_worker(args.task_queue))
 
 

@@ -1,9 +1,10 @@
 """``dagent-gen dev``: a dev server with Web UI and a worker that follows your edits.
 
-The dev server keeps its database in ``.dagent/dev/temporal.db`` (git-ignored), so runs survive a
-restart of ``dev``. When the definition or any Python file of the project changes, the project
+The dev server keeps its database in ``.dagent/dev/temporal.db`` (the folder carries its own
+``.gitignore``: run histories never get committed with ``.dagent/``), so runs survive a restart
+of ``dev``. It prefers the standard ports 7233 / 8233, and prints how to send it a task. When the definition or any Python file of the project changes, the project
 is rebuilt and the worker restarted; a failed rebuild keeps the old worker and prints the errors.
-Ctrl-C stops everything this command started.
+Ctrl-C, SIGTERM or SIGHUP stop everything this command started.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Annotated
 import typer
 
 from dagent_gen.commands.services import (
+    Temporal,
     build_if_stale,
     local_temporal,
     offline_model_if_needed,
@@ -49,12 +51,12 @@ def dev_command(
     with contextlib.ExitStack() as stack:
         stack.enter_context(offline_model_if_needed(say))
         database = project_dir / STATE_DIR / "dev" / "temporal.db"
-        address, ui_url = stack.enter_context(local_temporal(say, db_filename=database))
-        if ui_url:
-            say(f"Web UI: {ui_url}")
+        temporal = stack.enter_context(local_temporal(say, db_filename=database))
+        address = temporal.address
         worker = _Worker(project_dir, package, address, say)
         stack.callback(lambda: worker.stop())  # late binding: stops the current worker
         worker.start()
+        _say_how_to_use(temporal, package, say)
         snapshot = _snapshot(project_dir)
         while not stop():
             time.sleep(POLL_SECONDS)
@@ -73,6 +75,13 @@ def dev_command(
             worker.start()
             say("worker restarted")
     say("dev stopped")
+
+
+def _say_how_to_use(temporal: Temporal, package: str, say: Callable[[str], None]) -> None:
+    say("send it a task (from the project folder):")
+    say(f'  TEMPORAL_ADDRESS={temporal.address} python -m {package}.client "your task"')
+    if temporal.ui_url:
+        say(f"Web UI: {temporal.ui_url}")
 
 
 def _snapshot(root: Path) -> dict[str, float]:
@@ -94,8 +103,8 @@ def _stop_on_signals() -> Callable[[], bool]:
         nonlocal stopped
         stopped = True
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handler)
     return lambda: stopped
 
 

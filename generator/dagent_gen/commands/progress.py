@@ -91,7 +91,11 @@ def _describe(event: HistoryEvent, scheduled: dict[int, str]) -> str | None:
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
         failed = event.activity_task_failed_event_attributes
         name = scheduled.get(failed.scheduled_event_id, "activity")
-        return f"✗ {name} failed: {_excerpt(failed.failure.message)}"
+        error_type = failed.failure.application_failure_info.type
+        message = (
+            f"{error_type}: {failed.failure.message}" if error_type else failed.failure.message
+        )
+        return f"✗ {name} failed: {_excerpt(message)}"
     if kind == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
         child = event.start_child_workflow_execution_initiated_event_attributes
         task = (_decode(child.input) or {}).get("task", "")
@@ -103,6 +107,26 @@ def _describe(event: HistoryEvent, scheduled: dict[int, str]) -> str | None:
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         return f"✗ failed: {event.workflow_execution_failed_event_attributes.failure.message}"
     return None
+
+
+def failure_chain(error: BaseException) -> list[str]:
+    """A run's failure and its causes, outermost first: "Activity task failed (call_model)",
+    then e.g. "ModelConfigurationError: OPENAI_API_KEY is not set in the worker's environment"."""
+    from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+    lines: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(lines) < 10:
+        if isinstance(current, ApplicationError) and current.type:
+            lines.append(f"{current.type}: {current.message}")
+        elif isinstance(current, ActivityError):
+            lines.append(f"{current.message} ({current.activity_type})")
+        elif isinstance(current, ChildWorkflowError):
+            lines.append(f"{current.message} (sub-agent {current.workflow_type})")
+        else:
+            lines.append(str(current) or type(current).__name__)
+        current = current.__cause__
+    return lines
 
 
 def _step(event: HistoryEvent) -> str:

@@ -2,13 +2,16 @@
 
 Everything it starts — an embedded Temporal dev server when none answers at TEMPORAL_ADDRESS,
 an offline scripted model when no OPENAI_API_KEY / OPENAI_BASE_URL is set, and an in-process
-worker on a private task queue — is stopped before it returns, also on errors and Ctrl-C.
+worker on a private task queue — is stopped before it returns, also on errors, Ctrl-C, SIGTERM
+and SIGHUP. With ``--keep`` the embedded server (and its Web UI) stays up until a signal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,11 +20,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dagent_gen.commands import logs
 from dagent_gen.commands.services import (
     DEFAULT_ADDRESS,
+    Stopper,
+    Temporal,
+    activity_slots,
     build_if_stale,
+    exit_status,
     local_temporal,
     offline_model_if_needed,
+    stop_on_termination,
 )
 from dagent_gen.exit_codes import ExitCode
 from dagent_gen.generated_package import imported_package
@@ -36,7 +45,16 @@ def run_command(
     agent: Annotated[
         str | None, typer.Option("--agent", help="Agent to run (default: the entry agent).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the answer.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Print only the answer (and errors).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Debug logs, with tracebacks of failed tools.")
+    ] = False,
+    keep: Annotated[
+        bool,
+        typer.Option("--keep", help="Keep the embedded server and its Web UI up until Ctrl-C."),
+    ] = False,
 ) -> None:
     """Run an agent once: build if stale, start what is missing, show progress, print the answer."""
 
@@ -52,20 +70,37 @@ def run_command(
     if name not in {a.name for a in model.agents}:
         typer.echo(f"error: no agent named {name!r}", err=True)
         raise typer.Exit(ExitCode.USAGE)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(offline_model_if_needed(say))
-        address, ui_url = stack.enter_context(local_temporal(say))
-        try:
-            answer = asyncio.run(
-                _run(generation.project_dir, model.package, model.task_queue, name, task, address,
-                     ui_url, say)
-            )  # fmt: skip
-        except KeyboardInterrupt:
-            say("interrupted")
-            raise typer.Exit(130) from None
+    activity_slots()  # a bad DAGENT_MAX_ACTIVITIES stops here, before anything starts
+    logs.configure(logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO)
+    try:
+        with stop_on_termination() as stopper, contextlib.ExitStack() as stack:
+            stack.enter_context(offline_model_if_needed(say))
+            temporal = stack.enter_context(local_temporal(say))
+            try:
+                answer = asyncio.run(
+                    _run(generation.project_dir, model.package, model.task_queue, name, task,
+                         temporal, say, stopper)
+                )  # fmt: skip
+            except asyncio.CancelledError:
+                raise stopper.interrupt() from None
+            if answer is not None:
+                typer.echo(answer)
+            if keep and temporal.embedded:
+                _wait_for_signal(temporal, say)
+    except KeyboardInterrupt as interrupt:
+        say("interrupted")
+        raise typer.Exit(exit_status(interrupt)) from None
     if answer is None:
         raise typer.Exit(1)
-    typer.echo(answer)
+
+
+def _wait_for_signal(temporal: Temporal, say: Callable[[str], None]) -> None:
+    """Keep the embedded server up (the run stays in its Web UI) until Ctrl-C or SIGTERM."""
+    say(f"keeping the Temporal dev server at {temporal.address} up; Ctrl-C stops it")
+    if temporal.ui_url:
+        say(f"Web UI: {temporal.ui_url}")
+    with contextlib.suppress(KeyboardInterrupt):  # the expected way to end: exit status 0
+        threading.Event().wait()  # a signal raises out of this wait
 
 
 async def _run(
@@ -74,21 +109,20 @@ async def _run(
     task_queue: str,
     agent: str,
     task: str,
-    address: str,
-    ui_url: str | None,
+    temporal: Temporal,
     say: Callable[[str], None],
+    stopper: Stopper,
 ) -> str | None:
-    from temporalio.client import WorkflowFailureError
     from temporalio.worker import Worker
 
-    from dagent_gen.commands.progress import follow
-
-    client = await _connect(address)
+    current = asyncio.current_task()
+    assert current is not None
+    client = await _connect(temporal.address)
     queue = f"{task_queue}-run-{uuid.uuid4().hex[:8]}"  # private: no other worker takes our tasks
-    workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
     with (
+        stopper.cancelling(current),
         imported_package(project_dir, package) as generated,
-        ThreadPoolExecutor(max_workers=8) as executor,
+        ThreadPoolExecutor(max_workers=activity_slots()) as executor,
     ):
         worker = Worker(
             client,
@@ -96,25 +130,51 @@ async def _run(
             workflows=generated.workflows,
             activities=generated.activities,
             activity_executor=executor,
+            max_concurrent_activities=activity_slots(),  # never more than threads: see services
         )
         async with worker:
-            handle = await client.start_workflow(
-                agent, {"task": task}, id=workflow_id, task_queue=queue, result_type=dict
-            )
-            say(f"started {agent} ({workflow_id})")
-            if ui_url:
-                say(f"Web UI: {ui_url}/namespaces/{client.namespace}/workflows/{workflow_id}")
-            progress = asyncio.create_task(follow(client, workflow_id, say))
-            try:
-                result: dict[str, Any] = await handle.result()
-            except WorkflowFailureError as err:
-                say(f"agent {agent!r} failed: {err.cause or err}")
-                return None
-            finally:
-                await asyncio.sleep(0.2)  # let the progress printer catch up
-                progress.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await progress
+            return await _execute(client, queue, agent, task, temporal, say)
+
+
+async def _execute(
+    client: Client,
+    queue: str,
+    agent: str,
+    task: str,
+    temporal: Temporal,
+    say: Callable[[str], None],
+) -> str | None:
+    """Start the agent, print its progress, and return its answer (None when it failed)."""
+    from temporalio.client import WorkflowFailureError
+
+    from dagent_gen.commands.progress import failure_chain, follow
+
+    workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
+    handle = await client.start_workflow(
+        agent, {"task": task}, id=workflow_id, task_queue=queue, result_type=dict
+    )
+    say(f"started {agent} ({workflow_id})")
+    if temporal.ui_url:
+        say(f"Web UI: {temporal.ui_url}/namespaces/{client.namespace}/workflows/{workflow_id}")
+    progress = asyncio.create_task(follow(client, workflow_id, say))
+    try:
+        result: dict[str, Any] = await handle.result()
+    except WorkflowFailureError as err:
+        causes = failure_chain(err.cause)
+        typer.echo(f"agent {agent!r} failed: {causes[0]}", err=True)
+        for cause in causes[1:]:
+            typer.echo(f"  caused by: {cause}", err=True)
+        return None
+    except asyncio.CancelledError:
+        # Stopped by a signal: no worker will ever serve this private task queue again.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(handle.terminate(reason="dagent-gen run was stopped"), 5)
+        raise
+    finally:
+        await asyncio.sleep(0.2)  # let the progress printer catch up
+        progress.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await progress
     usage = result.get("usage") or {}
     say(
         f"done: {result.get('stop_reason')} after {result.get('steps')} steps, "

@@ -6,17 +6,21 @@ exception from user code escape, so the pipeline can report all problems at once
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
-from dagent_gen.diagnostics import Diagnostic, Location
+from dagent_gen.codes import Code
+from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.introspect.docstring import ParsedDocstring, parse_docstring
-from dagent_gen.introspect.importing import import_function
+from dagent_gen.introspect.importing import describe_exception, import_function, user_frame
 from dagent_gen.introspect.signature import (
     ToolParameter,
     ToolSignature,
     describe_function,
     format_annotation,
 )
+
+_OURS = Path(__file__).resolve().parents[1]  # the dagent_gen package
 
 __all__ = [
     "ParsedDocstring",
@@ -37,5 +41,16 @@ def introspect_tool(
     fn, diagnostics = import_function(ref, search_path=search_path, location=location)
     if fn is None:
         return None, diagnostics
-    signature, more = describe_function(fn)
+    try:
+        signature, more = describe_function(fn)
+    except Exception as exc:
+        # User code can run while a signature is read: a metaclass, a type's __repr__, a
+        # __signature__ property. Its exceptions are the user's; ours are bugs and propagate.
+        frames = traceback.extract_tb(exc.__traceback__)
+        if not frames or Path(frames[-1].filename).resolve().is_relative_to(_OURS):
+            raise
+        where = user_frame(exc, search_path)
+        message = f"reading the signature of `{ref}` raised {describe_exception(exc)} (at {where})"
+        hint = "point the reference at a plain `def` or `async def` function with plain types"
+        return None, [error(Code.NOT_IMPORTABLE_FUNCTION, message, location, hint=hint)]
     return signature, diagnostics + more

@@ -25,6 +25,7 @@ import re
 from collections.abc import Set
 from dataclasses import dataclass, field
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, warning
 
 __all__ = ["ParsedDocstring", "parse_docstring", "unknown_param_warnings"]
@@ -118,7 +119,7 @@ def parse_docstring(doc: str | None) -> ParsedDocstring:
 def unknown_param_warnings(
     docs: ParsedDocstring, parameters: Set[str], where: Location
 ) -> list[Diagnostic]:
-    """DG308 warnings: docstring entries for names not in ``parameters``, at their lines.
+    """DG311 warnings: docstring entries for names not in ``parameters``, at their lines.
 
     Usually a typo or a renamed parameter; the entry's text would never reach the model.
     ``where`` is the function's ``def`` line; the docstring is looked up just below it.
@@ -127,7 +128,7 @@ def unknown_param_warnings(
     first = _docstring_first_line(docs.first_line, where) if unknown else 0
     return [
         warning(
-            "DG308",
+            Code.DOCSTRING_UNKNOWN_PARAMETER,
             f"the docstring documents `{name}`, which is not a parameter of the function",
             Location(where.file, first + line) if first else where,
             hint="fix the name in the docstring or remove the entry",

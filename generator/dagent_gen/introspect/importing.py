@@ -21,9 +21,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 
-__all__ = ["import_function"]
+__all__ = ["describe_exception", "import_function", "user_frame"]
 
 # Frames of the import machinery itself, never the user's failing line.
 _MACHINERY = frozenset(Path(f) for f in (__file__, importlib.__file__ or "") if f)
@@ -43,7 +44,7 @@ def import_function(
     if not sep or not _DOTTED.match(module_name) or not _DOTTED.match(attr):
         return None, [
             error(
-                "DG301",
+                Code.INVALID_TOOL_REFERENCE,
                 f"tool reference `{ref}` is not of the form `module:attribute`",
                 location,
                 hint="write it as `package.module:function_name`, e.g. `my_tools:search_web`",
@@ -64,8 +65,8 @@ def import_function(
         except Exception as exc:  # a module-level __getattr__ or property raised
             return None, [
                 error(
-                    "DG303",
-                    f"reading `{part}` from `{owner}` raised {_describe_exception(exc)}",
+                    Code.NO_SUCH_FUNCTION,
+                    f"reading `{part}` from `{owner}` raised {describe_exception(exc)}",
                     location,
                     hint="make the attribute a plain module-level function",
                 )
@@ -76,7 +77,7 @@ def import_function(
         return obj, []
     return None, [
         error(
-            "DG304",
+            Code.NOT_IMPORTABLE_FUNCTION,
             f"`{ref}` is {_what_is(obj)}, not a function",
             location,
             hint="point the reference at a plain `def` or `async def` function",
@@ -88,15 +89,12 @@ def import_function(
 def _prepended_to_sys_path(path: Path) -> Iterator[None]:
     """Put ``path`` first on ``sys.path`` for the duration, then restore the exact old list."""
     saved = list(sys.path)
-    saved_bytecode = sys.dont_write_bytecode
     sys.path.insert(0, str(path))
-    sys.dont_write_bytecode = True  # a build must not leave __pycache__ in the user's project
     importlib.invalidate_caches()  # the directory may have gained files since the last import
     try:
         yield
     finally:
         sys.path[:] = saved
-        sys.dont_write_bytecode = saved_bytecode
 
 
 def _import_module(
@@ -110,7 +108,7 @@ def _import_module(
         if missing == module_name or module_name.startswith(missing + "."):
             # The reference itself names a module that does not exist.
             return None, error(
-                "DG302",
+                Code.TOOL_IMPORT_FAILED,
                 f"cannot import module `{module_name}`: {exc}",
                 location,
                 hint=f"check the spelling; modules are looked up in {search_path} "
@@ -124,17 +122,17 @@ def _import_module(
 def _import_raised(
     module_name: str, exc: BaseException, search_path: Path, location: Location
 ) -> Diagnostic:
-    where = _user_frame(exc, search_path)
-    message = f"cannot import module `{module_name}`: {_describe_exception(exc)}"
+    where = user_frame(exc, search_path)
+    message = f"cannot import module `{module_name}`: {describe_exception(exc)}"
     if where:
         message += f" (at {where})"
     hint = "fix the error above; importing the module must succeed without side effects"
     if isinstance(exc, ModuleNotFoundError):
         hint = f"install `{exc.name}` in the environment that runs dagent-gen"
-    return error("DG302", message, location, hint=hint)
+    return error(Code.TOOL_IMPORT_FAILED, message, location, hint=hint)
 
 
-def _user_frame(exc: BaseException, search_path: Path) -> str | None:
+def user_frame(exc: BaseException, search_path: Path) -> str | None:
     """``file:line`` of the failing line in user code, best effort.
 
     A ``SyntaxError`` carries its own position.  Otherwise take the innermost traceback
@@ -164,7 +162,7 @@ def _resolved(path: Path) -> Path:
         return path.absolute()
 
 
-def _describe_exception(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -188,7 +186,7 @@ def _missing_attribute(
         # e.g. a project file `tools.py` loses against an installed or cached `tools`.
         hint += f"; note: `{owner}` was loaded from {origin}, which shadows any file in "
         hint += f"{search_path} (rename the module)"
-    return error("DG303", f"`{owner}` has no attribute `{name}`", location, hint=hint)
+    return error(Code.NO_SUCH_FUNCTION, f"`{owner}` has no attribute `{name}`", location, hint=hint)
 
 
 def _what_is(obj: object) -> str:

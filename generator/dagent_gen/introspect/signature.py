@@ -25,8 +25,16 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
+from dagent_gen.introspect.values import (
+    annotated_defaults,
+    check_return_type,
+    implicit_optionals,
+    make_nullable,
+)
 
 __all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
 
@@ -71,7 +79,8 @@ class _Source:
 
 
 def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, list[Diagnostic]]:
-    """Describe ``fn`` as a tool, or explain (DG304-DG307) why it cannot be one.
+    """Describe ``fn`` as a tool, or explain (DG304-DG307, DG310) why it cannot be one; warnings
+    (DG308, DG309) come with a signature.
 
     All problems in the signature are reported together, each at the most precise location
     known: the parameter's own line where the source can be parsed, else the ``def`` line.
@@ -83,7 +92,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     except (TypeError, ValueError) as exc:
         message = f"cannot read the signature of `{name}`: {exc}"
         hint = "point the reference at a plain `def` or `async def` function"
-        return None, [error("DG304", message, source.definition, hint=hint)]
+        return None, [error(Code.NOT_IMPORTABLE_FUNCTION, message, source.definition, hint=hint)]
 
     diagnostics = _check_importable(fn, source.definition)
     diagnostics += _check_parameters(name, sig, source)
@@ -91,6 +100,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     diagnostics += hint_errors
     if not hint_errors:
         diagnostics += _check_json_types(sig, hints, source)
+        diagnostics += annotated_defaults(sig, hints, {n: source.of(n) for n in sig.parameters})
     if diagnostics:
         return None, diagnostics
 
@@ -98,8 +108,15 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
     if schema is None:
         return None, [schema_error] if schema_error else []
 
+    at = {name: source.of(name) for name in sig.parameters}
+    nullable, warnings_found = implicit_optionals(sig, hints, at)
+    if "return" in hints:
+        returns = format_annotation(hints["return"])
+        warnings_found += check_return_type(hints["return"], returns, source.definition)
     docs = parse_docstring(inspect.getdoc(fn))
     properties: dict[str, Any] = schema["properties"]
+    for param_name in nullable:
+        properties[param_name] = make_nullable(properties[param_name])
     for param_name, text in docs.params.items():
         prop = properties.get(param_name)
         if prop is not None and text and "description" not in prop:
@@ -119,7 +136,7 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
             returns=format_annotation(hints["return"]) if "return" in hints else "",
             source=source.definition,
         ),
-        unknown_param_warnings(docs, set(sig.parameters), source.definition),
+        warnings_found + unknown_param_warnings(docs, set(sig.parameters), source.definition),
     )
 
 
@@ -180,24 +197,30 @@ def _check_importable(fn: Callable[..., Any], where: Location) -> list[Diagnosti
     module_name = getattr(fn, "__module__", None) or "?"
     qualname = getattr(fn, "__qualname__", "?")
     problem: str | None = None
-    hint = "define the tool as a module-level `def` (or a @staticmethod/@classmethod)"
+    hint = "define the tool as a module-level `def`"
     if "<lambda>" in qualname:
         problem = "it is a lambda"
     elif "<locals>" in qualname:
         problem = "it is defined inside another function"
         hint += "; a decorator must use `functools.wraps` to keep the tool's name"
+    elif inspect.ismethod(fn) and not inspect.isclass(fn.__self__):
+        problem = "it is a method bound to an instance, so the generated code has no `self`"
+    elif "." in qualname:
+        # The generated activity does `from module import name`, which cannot reach into a
+        # class; a static or class method is wrapped in a module-level function instead.
+        owner, _, method = qualname.rpartition(".")
+        problem = f"it is a method of the class `{owner}`"
+        hint += f" that calls it, e.g. `def {method}(...): return {owner}.{method}(...)`"
     else:
         obj: object = sys.modules.get(module_name)
         for part in qualname.split("."):
             obj = getattr(obj, part, None)
-        if inspect.ismethod(fn) and not inspect.isclass(fn.__self__):
-            problem = "it is a method bound to an instance, so the generated code has no `self`"
-        elif obj is None or not (obj is fn or obj == fn):
+        if obj is None or not (obj is fn or obj == fn):
             problem = f"`{module_name}:{qualname}` does not lead back to it"
     if problem is None:
         return []
     message = f"`{qualname}` cannot be imported by the generated code: {problem}"
-    return [error("DG304", message, where, hint=hint)]
+    return [error(Code.NOT_IMPORTABLE_FUNCTION, message, where, hint=hint)]
 
 
 def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> list[Diagnostic]:
@@ -214,7 +237,7 @@ def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> lis
             if param.annotation is inspect.Parameter.empty:
                 found.append(
                     error(
-                        "DG306",
+                        Code.MISSING_ANNOTATION,
                         f"parameter `{param.name}` of tool `{name}` has no type annotation",
                         source.of(param.name),
                         hint=f"annotate it, e.g. `{param.name}: str`",
@@ -223,7 +246,7 @@ def _check_parameters(name: str, sig: inspect.Signature, source: _Source) -> lis
             continue
         found.append(
             error(
-                "DG305",
+                Code.VARIADIC_PARAMETERS,
                 f"tool `{name}` has parameter {why.format(param.name)}; tools are called "
                 "with named JSON arguments only",
                 source.of(param.name),
@@ -256,8 +279,8 @@ def _resolve_hints(
             what = "the return annotation" if name == "return" else f"parameter `{name}`"
             found.append(
                 error(
-                    "DG307",
-                    f"the type of {what} (`{_annotation_text(annotation)}`) cannot be "
+                    Code.UNSUPPORTED_PARAMETER_TYPE,
+                    f"the type of {what} (`{annotation_text(annotation)}`) cannot be "
                     f"resolved: {type(exc).__name__}: {exc}",
                     source.definition if name == "return" else source.of(name),
                     hint="import the type at module level (not only under TYPE_CHECKING)",
@@ -281,7 +304,7 @@ def _check_json_types(
         except Exception as exc:
             found.append(
                 error(
-                    "DG307",
+                    Code.UNSUPPORTED_PARAMETER_TYPE,
                     f"parameter `{param.name}` has type `{format_annotation(hints[param.name])}`"
                     f", which cannot be expressed as JSON schema ({_reason(exc)})",
                     source.of(param.name),
@@ -327,7 +350,7 @@ def _call_schema(
         json.dumps(schema)
     except Exception as exc:
         return None, error(
-            "DG307",
+            Code.UNSUPPORTED_PARAMETER_TYPE,
             f"cannot build the JSON schema of `{fn.__qualname__}`: {type(exc).__name__}: {exc}",
             where,
             hint=_JSON_FRIENDLY,
@@ -361,40 +384,3 @@ def _strip_titles(schema: Any) -> Any:
             value = {k: _strip_titles(v) for k, v in value.items()}
         result[key] = value
     return result
-
-
-# --- return annotation text ------------------------------------------------------------------
-
-
-def format_annotation(annotation: Any) -> str:
-    """Short, readable text for a type, e.g. ``list[str]``, ``int | None``, ``SearchResult``."""
-    if annotation is None or annotation is type(None):
-        return "None"
-    if annotation is Ellipsis:
-        return "..."
-    if isinstance(annotation, str):
-        return annotation
-    if isinstance(annotation, typing.ForwardRef):
-        return annotation.__forward_arg__
-    if isinstance(annotation, list):
-        return "[" + ", ".join(format_annotation(a) for a in annotation) + "]"
-    if isinstance(annotation, typing.TypeVar):
-        return annotation.__name__
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return format_annotation(args[0])
-    if origin is typing.Union or origin is types.UnionType:
-        return " | ".join(format_annotation(a) for a in args)
-    if origin is typing.Literal:
-        return "Literal[" + ", ".join(repr(a) for a in args) + "]"
-    if origin is not None and args:
-        return f"{format_annotation(origin)}[{', '.join(format_annotation(a) for a in args)}]"
-    if isinstance(annotation, type):
-        return annotation.__qualname__
-    return _annotation_text(annotation)
-
-
-def _annotation_text(annotation: Any) -> str:
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.replace("typing.", "").replace("collections.abc.", "")

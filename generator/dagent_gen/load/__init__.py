@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.load.python_file import load_python
 from dagent_gen.load.source_map import KeyPath, SourceMap
@@ -20,14 +21,16 @@ def find_definition(path: Path) -> tuple[Path | None, list[Diagnostic]]:
     if path.is_file():
         return path, []
     if not path.is_dir():
-        return None, [error("DG101", f"{path} does not exist", Location(str(path)))]
+        return None, [
+            error(Code.UNREADABLE_DEFINITION, f"{path} does not exist", Location(str(path)))
+        ]
     found = [path / name for name in DEFINITION_FILES if (path / name).is_file()]
     if len(found) == 1:
         return found[0], []
     if not found:
         return None, [
             error(
-                "DG101",
+                Code.UNREADABLE_DEFINITION,
                 f"no dagent.toml or dagent.py in {path}",
                 Location(str(path)),
                 "create one (`dagent-gen new NAME` scaffolds a project) or pass its path",
@@ -35,7 +38,7 @@ def find_definition(path: Path) -> tuple[Path | None, list[Diagnostic]]:
         ]
     return None, [
         error(
-            "DG101",
+            Code.UNREADABLE_DEFINITION,
             f"both dagent.toml and dagent.py are in {path}",
             Location(str(path)),
             "keep one definition per project, or pass the file to use",

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from dagent_gen.api import Agent, Project, Tool
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
-from dagent_gen.load.source_map import SourceMap
+from dagent_gen.load.source_map import KeyPath, SourceMap
 
 RUN_NAME = "__dagent_definition__"
 
@@ -28,28 +29,29 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     linecache.checkcache(str(path))  # a long-running process may have cached an older version
     folder = str(path.parent.resolve())
     sys.path.insert(0, folder)
-    bytecode = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True  # reading a definition leaves no __pycache__ behind
     try:
         namespace = runpy.run_path(str(path), run_name=RUN_NAME)
     except SyntaxError as err:  # in dagent.py, or in a module it imports
         file = err.filename if err.filename and not err.filename.startswith("<") else str(path)
         location = Location(file, err.lineno or 0, err.offset or 0)
         where = "" if file == str(path) else f" in {Path(file).name}"
-        return None, source, [error("DG102", f"invalid Python{where}: {err.msg}", location)]
+        return (
+            None,
+            source,
+            [error(Code.SYNTAX_ERROR, f"invalid Python{where}: {err.msg}", location)],
+        )
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # user code: report anything, including SystemExit
         return None, source, [_raised(path, err)]
     finally:
-        sys.dont_write_bytecode = bytecode
         if folder in sys.path:
             sys.path.remove(folder)
     found = {id(value): value for value in namespace.values() if isinstance(value, Project)}
     projects = list(found.values())
     if not projects:
         problem = error(
-            "DG103",
+            Code.BAD_DEFINITION_SCRIPT,
             f"{path.name} defines no dagent_gen.Project",
             Location(str(path), 1),
             "add `project = Project(package=..., agents=[...])` at module level",
@@ -58,7 +60,7 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
     if len(projects) > 1:
         lines = ", ".join(str(project.location.line) for project in projects)
         problem = error(
-            "DG103",
+            Code.BAD_DEFINITION_SCRIPT,
             f"{path.name} must define exactly one dagent_gen.Project; found {len(projects)} "
             f"(lines {lines})",
             projects[1].location,
@@ -66,15 +68,37 @@ def load_python(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diag
         )
         return None, source, [problem]
     try:
-        return _to_data(projects[0], source)
+        data, source, problems = _to_data(projects[0], source)
     except Exception as err:  # a value of a type nobody expected, deep inside the Project
         problem = error(
-            "DG202",
+            Code.INVALID_VALUE,
             f"cannot read the Project: {type(err).__name__}: {err}",
             projects[0].location,
             "pass strings, numbers, lists, Agent and Tool objects as in the documentation",
         )
         return None, source, [problem]
+    problems += _not_unicode(data, (), source)
+    return (None if problems else data), source, problems
+
+
+def _not_unicode(value: Any, path: KeyPath, source: SourceMap) -> list[Diagnostic]:
+    """DG202 for each string that is not valid Unicode text (a lone surrogate such as
+    ``"\\udc80"``): it cannot be written to the generated UTF-8 files."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            bad = value[err.start : err.end].encode("unicode_escape").decode()
+            message = f"text with a lone surrogate ({bad}) cannot be written as UTF-8"
+            return [error(Code.INVALID_VALUE, message, source.locate(path), _SURROGATE_HINT)]
+        return []
+    if isinstance(value, dict):
+        items: list[tuple[str | int, Any]] = list(value.items())
+    elif isinstance(value, list | tuple):
+        items = list(enumerate(value))
+    else:
+        return []
+    return [problem for key, item in items for problem in _not_unicode(item, (*path, key), source)]
 
 
 def _raised(path: Path, err: BaseException) -> Diagnostic:
@@ -90,7 +114,7 @@ def _raised(path: Path, err: BaseException) -> Diagnostic:
         where = Location(str(path), line, column)
     text = str(err)
     return error(
-        "DG103",
+        Code.BAD_DEFINITION_SCRIPT,
         f"running {path.name} raised {type(err).__name__}" + (f": {text}" if text else ""),
         where,
         f"fix the definition so that it runs with `python {path.name}`",
@@ -121,7 +145,12 @@ def _to_data(
         if isinstance(value, list | tuple):
             return list(value)
         diagnostics.append(
-            error("DG202", f"{what} must be a list, not {value!r}", location, f"write {what}=[...]")
+            error(
+                Code.INVALID_VALUE,
+                f"{what} must be a list, not {value!r}",
+                location,
+                f"write {what}=[...]",
+            )
         )
         return []
 
@@ -129,11 +158,15 @@ def _to_data(
         tool = item if isinstance(item, Tool) else Tool(item, location=location)
         if not isinstance(tool.name, str | None):
             message = f"a tool name must be a string, not {tool.name!r}"
-            diagnostics.append(error("DG202", message, tool.location, 'e.g. name="search"'))
+            diagnostics.append(
+                error(Code.INVALID_VALUE, message, tool.location, 'e.g. name="search"')
+            )
             return None
         ref, problem = _function_ref(tool.function)
         if problem:
-            diagnostics.append(error("DG104", problem, tool.location, _TOOL_HINT))
+            diagnostics.append(
+                error(Code.TOOL_DEFINED_IN_SCRIPT, problem, tool.location, _TOOL_HINT)
+            )
             return None
         entry: dict[str, Any] = {"function": ref}
         if tool.description is not None:
@@ -159,7 +192,7 @@ def _to_data(
             else:
                 diagnostics.append(
                     error(
-                        "DG206",
+                        Code.NAME_CLASH,
                         f"two different tools are named {name!r}",
                         tool.location,
                         "give one of them another name with Tool(fn, name=...), or set "
@@ -185,7 +218,7 @@ def _to_data(
         if not isinstance(agent, Agent):
             diagnostics.append(
                 error(
-                    "DG202",
+                    Code.INVALID_VALUE,
                     f"Project.agents must hold Agent objects, not {agent!r}",
                     project.location,
                     "create agents with Agent(name, ...)",
@@ -194,7 +227,9 @@ def _to_data(
             continue
         if not isinstance(agent.name, str):
             message = f"an agent name must be a string, not {agent.name!r}"
-            diagnostics.append(error("DG202", message, agent.location, 'e.g. Agent("researcher")'))
+            diagnostics.append(
+                error(Code.INVALID_VALUE, message, agent.location, 'e.g. Agent("researcher")')
+            )
             continue
         source.add(("agents", agent.name), agent.location)
         agent_args = calls.arguments(agent.location, Agent)
@@ -221,7 +256,7 @@ def _to_data(
         if agent.name in agents:
             diagnostics.append(
                 error(
-                    "DG206",
+                    Code.NAME_CLASH,
                     f"two agents are named {agent.name!r}",
                     agent.location,
                     "agent names become workflow types: give each agent its own name",
@@ -315,6 +350,7 @@ _AGENT_KEYS = (
     "description", "model", "system_prompt", "max_steps", "planning", "base_url",
     "api_key_env", "temperature", "max_tokens", "model_timeout", "model_retries",
 )  # fmt: skip
+_SURROGATE_HINT = "remove the escape; write the character itself or a valid `\\uXXXX` escape"
 _TOOL_HINT = (
     "define tools in a module next to dagent.py (e.g. tools.py) and import them; generated "
     "code imports that module, and never dagent.py"

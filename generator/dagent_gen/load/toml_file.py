@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
@@ -26,15 +27,26 @@ _ASSIGNMENT = re.compile(rf"^(\s*)({_DOTTED_KEY})\s*=\s*(.*)$")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'')
 
 
+_AT_END = "(at end of document)"
+
+
 def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
     source = SourceMap(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows may start the file with a byte order mark, which TOML
+        # does not allow; without it, columns on line 1 are the ones the editor shows.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         return (
             None,
             source,
-            [error("DG101", f"cannot read the definition: {err}", Location(str(path)))],
+            [
+                error(
+                    Code.UNREADABLE_DEFINITION,
+                    f"cannot read the definition: {err}",
+                    Location(str(path)),
+                )
+            ],
         )
     try:
         data = tomllib.loads(text)
@@ -43,12 +55,16 @@ def load_toml(path: Path) -> tuple[dict[str, Any] | None, SourceMap, list[Diagno
         match = _TOML_ERROR_POSITION.search(message)
         line, column = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
         message = _TOML_ERROR_POSITION.sub("", message).strip()
+        if message.endswith(_AT_END):  # tomllib names no line there: point after the last one
+            message = message.removesuffix(_AT_END).strip()
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
         return (
             None,
             source,
             [
                 error(
-                    "DG102",
+                    Code.SYNTAX_ERROR,
                     f"invalid TOML: {message}",
                     Location(str(path), line, column),
                     "fix the syntax at this position (see https://toml.io for the format)",

@@ -4,7 +4,8 @@
   Chat Completions server (replies built with :func:`text`, :func:`tool_calls` /
   :func:`call`, :func:`http_error`, :func:`respond`; :func:`offline_reply` is a
   deterministic stand-in model).
-- :class:`TemporalDevServer` — a real ``temporal server start-dev`` on free ports.
+- :class:`TemporalDevServer` — a real ``temporal server start-dev`` on free ports (from
+  :mod:`dagent_gen.devserver`, which ``dagent-gen run`` and ``dev`` use too).
 - :mod:`dagent_gen.testing.histories` — ``record_offline_run``: one run of an agent on a private
   dev server and the offline model, returned as a history for replay tests.
 - ``dagent_gen.testing.pytest_plugin`` — opt-in pytest fixtures ``temporal_server`` and
@@ -12,6 +13,7 @@
   in your root ``conftest.py``.
 """
 
+from dagent_gen.devserver import TemporalDevServer
 from dagent_gen.testing.model_server import (
     Reply,
     ScriptedModelServer,
@@ -22,7 +24,6 @@ from dagent_gen.testing.model_server import (
     tool_calls,
 )
 from dagent_gen.testing.offline_model import offline_reply
-from dagent_gen.testing.temporal_server import TemporalDevServer
 
 __all__ = [
     "Reply",

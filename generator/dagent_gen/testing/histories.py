@@ -19,8 +19,6 @@ from dagent_gen.testing.model_server import ScriptedModelServer, respond
 from dagent_gen.testing.offline_model import offline_reply
 from dagent_gen.testing.temporal_server import TemporalDevServer
 
-# The dev server has one history shard whose transfer queue is rate-limited by default.
-DEV_SERVER_ARGS = ("--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000")
 # The worker and client identity recorded in the history (the default names this machine).
 IDENTITY = "dagent-gen"
 
@@ -40,7 +38,7 @@ async def record_offline_run(
 
     # TemporalDevServer, not WorkflowEnvironment.start_local: its output goes to a log file,
     # not into the terminal of `dagent-gen new`.
-    with _offline_model(), TemporalDevServer(extra_args=DEV_SERVER_ARGS) as server:
+    with _offline_model(), TemporalDevServer() as server:  # transfer queue: limit lifted
         client = await Client.connect(server.address, identity=IDENTITY)
         with ThreadPoolExecutor(max_workers=4) as executor:
             async with Worker(

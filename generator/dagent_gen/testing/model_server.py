@@ -48,10 +48,14 @@ JsonObject = dict[str, Any]
 
 @dataclass(frozen=True)
 class ToolCall:
-    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim."""
+    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim.
+
+    ``id`` fixes the call's id (a backend that reuses ids); by default each call gets a new one.
+    """
 
     name: str
     arguments: str
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,10 +103,10 @@ def text(content: str, *, agent: str | None = None) -> TextReply:
     return TextReply(content=content, agent=agent)
 
 
-def call(name: str, arguments: Mapping[str, Any] | str) -> ToolCall:
+def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
     """A tool call for :func:`tool_calls`; a ``str`` ``arguments`` is sent verbatim (may be bad JSON)."""
     args = arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
-    return ToolCall(name=name, arguments=args)
+    return ToolCall(name=name, arguments=args, id=id)
 
 
 def tool_calls(
@@ -165,6 +169,12 @@ def _error_body(status: int, message: str, param: str | None, code: str | None) 
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a worker runs many agent
+    # steps at once; the openai client then fails them with APIConnectionError
+    request_queue_size = 1024
+
+
 @dataclass
 class _Answer:
     status: int
@@ -198,7 +208,7 @@ class ScriptedModelServer:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread. Returns ``self``."""
         if self._httpd is not None:
             raise RuntimeError("ScriptedModelServer is already running")
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = _Server(("127.0.0.1", 0), _make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -360,7 +370,7 @@ class ScriptedModelServer:
                     self._call_count += 1
                     calls.append(
                         {
-                            "id": f"call_{self._call_count}",
+                            "id": tool_call.id or f"call_{self._call_count}",
                             "type": "function",
                             "function": {"name": tool_call.name, "arguments": tool_call.arguments},
                         }

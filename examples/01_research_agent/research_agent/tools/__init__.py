@@ -2,17 +2,18 @@
 # it; change dagent.toml instead of editing here.
 """Every activity of this package: one per tool, plus the model call."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
-from research_agent.llm import call_model
-from research_agent.tools.summarize import summarize
-from research_agent.tools.web_search import web_search
+# Importing a tool's module binds its name here (tools.NAME), and a tool may be called
+# "call_model", "annotations" or "list": so the model call has a private alias, there is no
+# `from __future__ import annotations`, and the annotation below is a string.
+from research_agent.llm import call_model as _call_model
+from research_agent.tools import summarize
+from research_agent.tools import web_search
 
-ALL_ACTIVITIES: list[Callable[..., Any]] = [
-    call_model,
-    summarize,
-    web_search,
+ALL_ACTIVITIES: "list[Callable[..., Any]]" = [
+    _call_model,
+    summarize.summarize_activity,
+    web_search.web_search_activity,
 ]

@@ -21,7 +21,7 @@ MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="web_search")
-async def web_search(arguments: dict[str, Any]) -> str:
+async def web_search_activity(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see."""
     values = validate_arguments("web_search", ARGUMENTS, arguments)
     return to_observation(await tool_function(**values), MAX_OUTPUT_CHARS)

@@ -20,22 +20,24 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from research_agent.agents import RESEARCHER_AGENT
+    from research_agent.conversation import ConversationDigests
     from research_agent.llm import call_model
     from research_agent.loop_support import WRITE_TODOS
     from research_agent.loop_support import describe_todos
     from research_agent.loop_support import failure_text
     from research_agent.loop_support import parse_arguments
     from research_agent.loop_support import parse_todos
+    from research_agent.loop_support import tool_call_ids
+    from research_agent.loop_support import with_unique_call_ids
     from research_agent.messages import AgentInput
     from research_agent.messages import AgentOutput
     from research_agent.messages import ChatMessage
     from research_agent.messages import MessageWindow
-    from research_agent.messages import ModelRequest
     from research_agent.messages import Todo
     from research_agent.messages import ToolCall
     from research_agent.messages import Usage
-    from research_agent.tools.summarize import summarize
-    from research_agent.tools.web_search import web_search
+    from research_agent.tools.summarize import summarize_activity
+    from research_agent.tools.web_search import web_search_activity
     from research_agent.workflows.writer import WriterWorkflow
 
 MAX_STEPS = 20  # model calls per run, the final answer included
@@ -65,6 +67,7 @@ class ResearcherWorkflow:
 
     def __init__(self) -> None:
         self._messages: list[ChatMessage] = []
+        self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason = "done"
@@ -117,19 +120,16 @@ class ResearcherWorkflow:
         self._steps += 1
         reply = await workflow.execute_activity(
             call_model,
-            ModelRequest(
-                agent="researcher",
-                message_count=len(self._messages),
-                tool_choice=tool_choice,
-            ),
+            self._digests.request("researcher", self._messages, tool_choice),
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
             summary=f"researcher step {self._steps}",
         )
         self._usage.add(reply.usage)
-        self._messages.append(reply.message)
-        return reply.message
+        message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
+        self._messages.append(message)
+        return message
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -152,14 +152,14 @@ class ResearcherWorkflow:
                     return describe_todos(todos)
                 case "web_search":
                     return await workflow.execute_activity(
-                        web_search,
+                        web_search_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=30),
                         retry_policy=RetryPolicy(maximum_attempts=4),
                     )
                 case "summarize":
                     return await workflow.execute_activity(
-                        summarize,
+                        summarize_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=10),
                         retry_policy=RetryPolicy(maximum_attempts=2),
@@ -212,4 +212,4 @@ class ResearcherWorkflow:
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
-        return window.page(self._messages)
+        return window.page(self._messages, workflow.payload_converter())

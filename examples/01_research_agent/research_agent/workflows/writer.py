@@ -16,12 +16,14 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from research_agent.agents import WRITER_AGENT
+    from research_agent.conversation import ConversationDigests
     from research_agent.llm import call_model
+    from research_agent.loop_support import tool_call_ids
+    from research_agent.loop_support import with_unique_call_ids
     from research_agent.messages import AgentInput
     from research_agent.messages import AgentOutput
     from research_agent.messages import ChatMessage
     from research_agent.messages import MessageWindow
-    from research_agent.messages import ModelRequest
     from research_agent.messages import Todo
     from research_agent.messages import Usage
 
@@ -41,6 +43,7 @@ class WriterWorkflow:
 
     def __init__(self) -> None:
         self._messages: list[ChatMessage] = []
+        self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason = "done"
@@ -59,19 +62,16 @@ class WriterWorkflow:
         self._steps += 1
         reply = await workflow.execute_activity(
             call_model,
-            ModelRequest(
-                agent="writer",
-                message_count=len(self._messages),
-                tool_choice=tool_choice,
-            ),
+            self._digests.request("writer", self._messages, tool_choice),
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
             summary=f"writer step {self._steps}",
         )
         self._usage.add(reply.usage)
-        self._messages.append(reply.message)
-        return reply.message
+        message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
+        self._messages.append(message)
+        return message
 
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
@@ -93,4 +93,4 @@ class WriterWorkflow:
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
-        return window.page(self._messages)
+        return window.page(self._messages, workflow.payload_converter())

@@ -2,19 +2,20 @@
 # it; change dagent.py instead of editing here.
 """Every activity of this package: one per tool, plus the model call."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
-from planner_agents.llm import call_model
-from planner_agents.tools.convert_units import convert_units
-from planner_agents.tools.lookup_fact import lookup_fact
-from planner_agents.tools.word_count import word_count
+# Importing a tool's module binds its name here (tools.NAME), and a tool may be called
+# "call_model", "annotations" or "list": so the model call has a private alias, there is no
+# `from __future__ import annotations`, and the annotation below is a string.
+from planner_agents.llm import call_model as _call_model
+from planner_agents.tools import convert_units
+from planner_agents.tools import lookup_fact
+from planner_agents.tools import word_count
 
-ALL_ACTIVITIES: list[Callable[..., Any]] = [
-    call_model,
-    convert_units,
-    lookup_fact,
-    word_count,
+ALL_ACTIVITIES: "list[Callable[..., Any]]" = [
+    _call_model,
+    convert_units.convert_units_activity,
+    lookup_fact.lookup_fact_activity,
+    word_count.word_count_activity,
 ]

@@ -21,7 +21,7 @@ MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="lookup_fact")
-async def lookup_fact(arguments: dict[str, Any]) -> str:
+async def lookup_fact_activity(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see."""
     values = validate_arguments("lookup_fact", ARGUMENTS, arguments)
     return to_observation(await tool_function(**values), MAX_OUTPUT_CHARS)

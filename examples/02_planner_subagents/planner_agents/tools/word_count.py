@@ -21,7 +21,7 @@ MAX_OUTPUT_CHARS = 20_000  # longer results are cut, with a note
 
 
 @activity.defn(name="word_count")
-def word_count(arguments: dict[str, Any]) -> str:
+def word_count_activity(arguments: dict[str, Any]) -> str:
     """Validate the model's arguments, run the tool, return what the model will see.
 
     A plain function: the worker runs it in its thread pool.

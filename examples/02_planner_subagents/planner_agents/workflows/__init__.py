@@ -2,7 +2,8 @@
 # it; change dagent.py instead of editing here.
 """Every agent workflow of this package; the workflow type name is the agent's name."""
 
-from __future__ import annotations
+# Importing workflows.NAME binds NAME here, and an agent may be called "annotations" or
+# "list": so there is no `from __future__ import annotations`, and the annotation is a string.
 
 from typing import Any
 
@@ -10,7 +11,7 @@ from planner_agents.workflows.calculator import CalculatorWorkflow
 from planner_agents.workflows.fact_checker import FactCheckerWorkflow
 from planner_agents.workflows.planner import PlannerWorkflow
 
-ALL_WORKFLOWS: list[type[Any]] = [
+ALL_WORKFLOWS: "list[type[Any]]" = [
     CalculatorWorkflow,
     FactCheckerWorkflow,
     PlannerWorkflow,

@@ -18,18 +18,20 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from planner_agents.agents import CALCULATOR_AGENT
+    from planner_agents.conversation import ConversationDigests
     from planner_agents.llm import call_model
     from planner_agents.loop_support import failure_text
     from planner_agents.loop_support import parse_arguments
+    from planner_agents.loop_support import tool_call_ids
+    from planner_agents.loop_support import with_unique_call_ids
     from planner_agents.messages import AgentInput
     from planner_agents.messages import AgentOutput
     from planner_agents.messages import ChatMessage
     from planner_agents.messages import MessageWindow
-    from planner_agents.messages import ModelRequest
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
-    from planner_agents.tools.convert_units import convert_units
+    from planner_agents.tools.convert_units import convert_units_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
@@ -49,6 +51,7 @@ class CalculatorWorkflow:
 
     def __init__(self) -> None:
         self._messages: list[ChatMessage] = []
+        self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason = "done"
@@ -80,19 +83,16 @@ class CalculatorWorkflow:
         self._steps += 1
         reply = await workflow.execute_activity(
             call_model,
-            ModelRequest(
-                agent="calculator",
-                message_count=len(self._messages),
-                tool_choice=tool_choice,
-            ),
+            self._digests.request("calculator", self._messages, tool_choice),
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
             summary=f"calculator step {self._steps}",
         )
         self._usage.add(reply.usage)
-        self._messages.append(reply.message)
-        return reply.message
+        message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
+        self._messages.append(message)
+        return message
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -109,7 +109,7 @@ class CalculatorWorkflow:
             match call.name:
                 case "convert_units":
                     return await workflow.execute_activity(
-                        convert_units,
+                        convert_units_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=1),
@@ -139,4 +139,4 @@ class CalculatorWorkflow:
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
-        return window.page(self._messages)
+        return window.page(self._messages, workflow.payload_converter())

@@ -8,24 +8,9 @@ prompt). Tool schemas were derived at build time from each tool's type hints and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from minimal_agent.agent_spec import AgentSpec
 
 TASK_QUEUE = "minimal-agent"
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """Model settings of one agent. API keys are named here, never stored: the worker reads them."""
-
-    name: str
-    model: str
-    system_prompt: str
-    tools: tuple[dict[str, Any], ...]
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float | None = None
-    max_tokens: int | None = None
 
 
 ASSISTANT_AGENT = AgentSpec(

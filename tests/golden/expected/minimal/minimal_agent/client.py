@@ -18,6 +18,9 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.client import WorkflowFailureError
 from temporalio.envconfig import ClientConfig
+from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ChildWorkflowError
 
 AGENTS = ("assistant",)
 DEFAULT_AGENT = "assistant"
@@ -41,6 +44,23 @@ async def run_agent(
     return result
 
 
+def failure_chain(error: BaseException | None) -> list[str]:
+    """A failed run's error and its causes, outermost first, e.g. "Activity task failed
+    (call_model)" then "ModelConfigurationError: OPENAI_API_KEY is not set ..."."""
+    lines: list[str] = []
+    while error is not None and len(lines) < 10:
+        if isinstance(error, ApplicationError) and error.type:
+            lines.append(f"{error.type}: {error.message}")
+        elif isinstance(error, ActivityError):
+            lines.append(f"{error.message} ({error.activity_type})")
+        elif isinstance(error, ChildWorkflowError):
+            lines.append(f"{error.message} (sub-agent {error.workflow_type})")
+        else:
+            lines.append(str(error) or type(error).__name__)
+        error = error.__cause__
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", help="what the agent should do")
@@ -51,7 +71,10 @@ def main() -> None:
     try:
         result = asyncio.run(run_agent(args.task, args.agent, args.task_queue, args.id))
     except WorkflowFailureError as err:
-        print(f"agent {args.agent!r} failed: {err.cause or err}", file=sys.stderr)
+        first, *causes = failure_chain(err.cause) or [str(err)]
+        print(f"agent {args.agent!r} failed: {first}", file=sys.stderr)
+        for cause in causes:
+            print(f"  caused by: {cause}", file=sys.stderr)
         sys.exit(1)
     except RuntimeError as err:  # connection problems surface as RuntimeError
         print(f"cannot run agent {args.agent!r}: {err}", file=sys.stderr)

@@ -2,13 +2,14 @@
 # it; change dagent.toml instead of editing here.
 """Every activity of this package: one per tool, plus the model call."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Any
 
-from minimal_agent.llm import call_model
+# Importing a tool's module binds its name here (tools.NAME), and a tool may be called
+# "call_model", "annotations" or "list": so the model call has a private alias, there is no
+# `from __future__ import annotations`, and the annotation below is a string.
+from minimal_agent.llm import call_model as _call_model
 
-ALL_ACTIVITIES: list[Callable[..., Any]] = [
-    call_model,
+ALL_ACTIVITIES: "list[Callable[..., Any]]" = [
+    _call_model,
 ]

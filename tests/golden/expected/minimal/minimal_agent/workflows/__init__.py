@@ -2,12 +2,13 @@
 # it; change dagent.toml instead of editing here.
 """Every agent workflow of this package; the workflow type name is the agent's name."""
 
-from __future__ import annotations
+# Importing workflows.NAME binds NAME here, and an agent may be called "annotations" or
+# "list": so there is no `from __future__ import annotations`, and the annotation is a string.
 
 from typing import Any
 
 from minimal_agent.workflows.assistant import AssistantWorkflow
 
-ALL_WORKFLOWS: list[type[Any]] = [
+ALL_WORKFLOWS: "list[type[Any]]" = [
     AssistantWorkflow,
 ]

@@ -18,18 +18,20 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from options_agent.agents import HELPER_AGENT
+    from options_agent.conversation import ConversationDigests
     from options_agent.llm import call_model
     from options_agent.loop_support import failure_text
     from options_agent.loop_support import parse_arguments
+    from options_agent.loop_support import tool_call_ids
+    from options_agent.loop_support import with_unique_call_ids
     from options_agent.messages import AgentInput
     from options_agent.messages import AgentOutput
     from options_agent.messages import ChatMessage
     from options_agent.messages import MessageWindow
-    from options_agent.messages import ModelRequest
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
-    from options_agent.tools.tally import tally
+    from options_agent.tools.tally import tally_activity
 
 MAX_STEPS = 4  # model calls per run, the final answer included
 MODEL_TIMEOUT = timedelta(seconds=120)
@@ -49,6 +51,7 @@ class HelperWorkflow:
 
     def __init__(self) -> None:
         self._messages: list[ChatMessage] = []
+        self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason = "done"
@@ -80,19 +83,16 @@ class HelperWorkflow:
         self._steps += 1
         reply = await workflow.execute_activity(
             call_model,
-            ModelRequest(
-                agent="helper",
-                message_count=len(self._messages),
-                tool_choice=tool_choice,
-            ),
+            self._digests.request("helper", self._messages, tool_choice),
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
             summary=f"helper step {self._steps}",
         )
         self._usage.add(reply.usage)
-        self._messages.append(reply.message)
-        return reply.message
+        message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
+        self._messages.append(message)
+        return message
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -109,7 +109,7 @@ class HelperWorkflow:
             match call.name:
                 case "tally":
                     return await workflow.execute_activity(
-                        tally,
+                        tally_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
                         retry_policy=RetryPolicy(maximum_attempts=4),
@@ -139,4 +139,4 @@ class HelperWorkflow:
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
-        return window.page(self._messages)
+        return window.page(self._messages, workflow.payload_converter())

@@ -1,9 +1,13 @@
-{{ header }}
 """The ``call_model`` activity: one Chat Completions request per agent step.
 
-The workflow passes only the number of messages the call should see. This activity keeps each
-run's conversation in a per-process cache and fetches what it lacks from the workflow's
-``messages`` query, so no message is copied into workflow history twice.
+The workflow passes digests of the conversation, not its messages (see ``conversation.py``):
+this activity rebuilds the conversation from its per-process cache and reads what it lacks from
+the workflow's ``messages`` query, so no message is copied into workflow history twice.
+
+The request is sent with the client's low-level ``post``: ``chat.completions.create`` would run
+every message through the SDK's request transform, whose cost grows with the conversation
+(tens of milliseconds per call at a few hundred messages). Messages built here are already
+plain JSON.
 
 Retries belong to Temporal: the OpenAI client is created with ``max_retries=0``. HTTP 408, 409,
 429 and 5xx answers are retried (honouring ``retry-after``); other 4xx answers and missing
@@ -14,60 +18,65 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections import OrderedDict
+import re
 from datetime import timedelta
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from {{ project.package }}.agents import AGENTS
-from {{ project.package }}.agents import AgentSpec
-from {{ project.package }}.messages import ChatMessage
-from {{ project.package }}.messages import MessageWindow
-from {{ project.package }}.messages import ModelReply
-from {{ project.package }}.messages import ModelRequest
-from {{ project.package }}.messages import ToolCall
-from {{ project.package }}.messages import Usage
+from .agent_spec import AgentSpec
+from .agents import AGENTS
+from .conversation import CACHE
+from .conversation import ConversationUnavailableError
+from .loop_support import tool_call_ids
+from .loop_support import with_unique_call_ids
+from .messages import ChatMessage
+from .messages import MessageWindow
+from .messages import ModelReply
+from .messages import ModelRequest
+from .messages import ToolCall
+from .messages import Usage
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
-CACHED_RUNS = 512  # conversations kept per worker process (least recently used are dropped)
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 
-_conversations: OrderedDict[tuple[str, str], list[ChatMessage]] = OrderedDict()
 _clients: dict[tuple[str | None, str], openai.AsyncOpenAI] = {}
 
 
 @activity.defn(name="call_model")
 async def call_model(request: ModelRequest) -> ModelReply:
-    """Send the first ``request.message_count`` messages of the run to the agent's model."""
+    """Send the request's messages, exactly as the workflow holds them, to the agent's model."""
     spec = AGENTS[request.agent]
-    messages = await _conversation(request.message_count)
+    messages = await _conversation(request)
     heartbeat = asyncio.create_task(_heartbeat())
     try:
         completion = await _request(spec, messages, request.tool_choice)
     finally:
         heartbeat.cancel()
-    return _reply(completion)
+    reply = _reply(completion)
+    # a backend may reuse ids (``call_0`` every time): the workflow needs them unique
+    reply.message = with_unique_call_ids(reply.message, tool_call_ids(messages))
+    CACHE.remember_reply(reply.message)  # the next request names it by digest
+    return reply
 
 
-async def _request(
-    spec: AgentSpec, messages: list[ChatMessage], tool_choice: str
-) -> Any:
-    params: dict[str, Any] = {
+async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: str) -> Any:
+    body: dict[str, Any] = {
         "model": spec.model,
         "messages": [_to_openai(message) for message in messages],
     }
     if spec.tools:
-        params["tools"] = list(spec.tools)
-        params["tool_choice"] = _tool_choice(tool_choice)
+        body["tools"] = list(spec.tools)
+        body["tool_choice"] = _tool_choice(tool_choice)
     if spec.temperature is not None:
-        params["temperature"] = spec.temperature
+        body["temperature"] = spec.temperature
     if spec.max_tokens is not None:
-        params["max_completion_tokens"] = spec.max_tokens
+        body["max_completion_tokens"] = spec.max_tokens
     try:
-        return await _client(spec).chat.completions.create(**params)
+        return await _client(spec).post("/chat/completions", body=body, cast_to=ChatCompletion)
     except openai.APIStatusError as err:
         raise _status_error(err) from None
     except (openai.APIConnectionError, openai.APITimeoutError) as err:
@@ -123,7 +132,7 @@ def _retry_after(headers: Any) -> timedelta | None:
     return None
 
 
-async def _conversation(count: int) -> list[ChatMessage]:
+async def _conversation(request: ModelRequest) -> list[ChatMessage]:
     info = activity.info()
     if info.workflow_id is None or info.workflow_run_id is None:
         raise ApplicationError(
@@ -131,44 +140,38 @@ async def _conversation(count: int) -> list[ChatMessage]:
             type="ModelConfigurationError",
             non_retryable=True,
         )
-    key = (info.workflow_id, info.workflow_run_id)
-    cached = _conversations.pop(key, [])
-    if len(cached) > count:
-        del cached[count:]
-    if len(cached) < count:
-        handle = activity.client().get_workflow_handle(info.workflow_id, run_id=key[1])
-        while len(cached) < count:  # pages are cut by size (MessageWindow.max_chars)
-            page = await handle.query(
-                "messages",
-                MessageWindow(start=len(cached), end=count),
-                result_type=list[ChatMessage],
-            )
-            if not page:
-                raise ApplicationError(
-                    f"workflow returned no messages for [{len(cached)}, {count})",
-                    type="ConversationUnavailable",
-                )
-            cached.extend(page)
-    _conversations[key] = cached
-    while len(_conversations) > CACHED_RUNS:
-        _conversations.popitem(last=False)
-    return list(cached)
+    workflow_id, run_id = info.workflow_id, info.workflow_run_id
+
+    async def fetch(start: int, end: int) -> list[ChatMessage]:
+        handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
+        page: list[ChatMessage] = await handle.query(
+            "messages", MessageWindow(start=start, end=end), result_type=list[ChatMessage]
+        )
+        return page
+
+    try:
+        # keyed by workflow id: a run continued-as-new finds its conversation still cached
+        return await CACHE.conversation(workflow_id, request, fetch)
+    except ConversationUnavailableError as err:
+        raise ApplicationError(str(err), type="ConversationUnavailable") from None
 
 
 async def _heartbeat() -> None:
+    # the first beat after HEARTBEAT_EVERY: a model call shorter than that costs no heartbeat
     while True:
-        activity.heartbeat()
         await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())
+        activity.heartbeat()
 
 
 def _to_openai(message: ChatMessage) -> dict[str, Any]:
-    data: dict[str, Any] = {"role": message.role, "content": message.content}
+    content = None if message.content is None else _utf8(message.content)
+    data: dict[str, Any] = {"role": message.role, "content": content}
     if message.tool_calls:
         data["tool_calls"] = [
             {
                 "id": call.id,
                 "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments},
+                "function": {"name": call.name, "arguments": _utf8(call.arguments)},
             }
             for call in message.tool_calls
         ]
@@ -177,16 +180,21 @@ def _to_openai(message: ChatMessage) -> dict[str, Any]:
     return data
 
 
-def _reply(completion: Any) -> ModelReply:
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> str:
+    """``text`` without lone surrogates (a tool's text decoded with ``surrogateescape``, a JSON
+    ``"\\udc80"``): UTF-8 cannot carry them, and the request would fail on every retry."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _reply(completion: ChatCompletion) -> ModelReply:
     if not completion.choices:
         raise ApplicationError("model API returned no choices", type="ModelAPIError")
     message = completion.choices[0].message
     calls = [
-        ToolCall(
-            id=call.id,
-            name=call.function.name,
-            arguments=call.function.arguments or "",
-        )
+        ToolCall(id=call.id, name=call.function.name, arguments=call.function.arguments or "")
         for call in message.tool_calls or []
         if call.type == "function"
     ]

@@ -1,4 +1,3 @@
-{{ header }}
 """Data passed between the workflows, activities and clients of this package.
 
 Plain dataclasses: Temporal's default data converter serialises them as JSON objects, so any
@@ -9,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+
+from temporalio.converter import PayloadConverter
+from temporalio.converter import default as default_converter
 
 
 @dataclass
@@ -73,36 +75,61 @@ class ChatMessage:
 @dataclass
 class MessageWindow:
     """Argument of the ``messages`` query: the slice ``[start, end)`` of the conversation,
-    cut short after ``max_chars`` characters of content (always at least one message), so a
-    page stays well below the 4 MB gRPC message limit."""
+    cut short once its messages take ``max_bytes`` bytes as the data converter encodes them
+    (always at least one message), so a page stays well below the 4 MB gRPC message limit.
+    Bytes, not characters: JSON escapes each CJK character into 6 bytes, an emoji into 12."""
 
     start: int
     end: int
-    max_chars: int = 1_000_000
+    max_bytes: int = 1_000_000
 
-    def page(self, messages: list[ChatMessage]) -> list[ChatMessage]:
+    def page(
+        self, messages: list[ChatMessage], converter: PayloadConverter | None = None
+    ) -> list[ChatMessage]:
+        converter = converter or default_converter().payload_converter
         selected: list[ChatMessage] = []
         size = 0
         for message in messages[self.start : self.end]:
-            size += len(message.content or "") + sum(len(c.arguments) for c in message.tool_calls)
-            if selected and size > self.max_chars:
+            size += len(converter.to_payloads([message])[0].data)
+            if selected and size > self.max_bytes:
                 break
             selected.append(message)
         return selected
 
 
 @dataclass
+class MessageRef:
+    """One message of a model request, named by digest instead of copied into history again.
+
+    Model replies and tool results are in history already (as activity results); the activity
+    that produced one keeps it in its worker's cache by digest. Prompts the workflow writes
+    itself are in no history, so they travel ``content`` inline (when short).
+    """
+
+    digest: str  # of the whole message (conversation.message_digest)
+    role: str
+    content_digest: str | None = None  # of its text (conversation.text_digest)
+    tool_call_id: str | None = None
+    content: str | None = None
+
+
+@dataclass
 class ModelRequest:
     """Input of the ``call_model`` activity.
 
-    It carries no messages: the activity reads the conversation from its per-worker cache or,
-    on a miss, from the workflow's ``messages`` query (queries add nothing to history). Each
-    message therefore enters the workflow history once, and history grows linearly with steps.
+    It carries no message already in history: the activity rebuilds the conversation from its
+    per-worker cache, checked against ``prefix_digest`` (the first ``message_count -
+    len(new)`` messages) and the digests in ``new`` (the messages since the previous call);
+    on a miss or a mismatch it reads the workflow's ``messages`` query (queries add nothing to
+    history). Each message therefore enters the workflow history once, and history grows
+    linearly with steps.
     """
 
     agent: str
     message_count: int
     tool_choice: str = "auto"  # auto | none | required | the name of one tool
+    prefix_digest: str = ""  # "" (requests of older workflow code): read every message
+    new: list[MessageRef] = field(default_factory=list)
 
 
 @dataclass

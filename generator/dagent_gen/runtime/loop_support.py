@@ -1,4 +1,3 @@
-{{ header }}
 """Deterministic helpers the agent workflows share: parsing tool arguments and plans.
 
 Everything here runs inside workflows, so it does no I/O and reads no clock or randomness.
@@ -7,6 +6,8 @@ Everything here runs inside workflows, so it does no I/O and reads no clock or r
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from temporalio.exceptions import ActivityError
@@ -14,8 +15,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
 from temporalio.exceptions import FailureError
 
-from {{ project.package }}.messages import Todo
-from {{ project.package }}.messages import ToolCall
+from .messages import ChatMessage
+from .messages import Todo
+from .messages import ToolCall
 
 WRITE_TODOS = "write_todos"
 TODO_STATUSES = ("pending", "in_progress", "completed")
@@ -73,3 +75,29 @@ def failure_text(name: str, err: FailureError) -> str:
     if isinstance(cause, ApplicationError) and cause.type:
         detail = f"{cause.type}: {cause.message}"
     return f"Error: {kind} {name!r} failed: {detail}"
+
+
+def tool_call_ids(messages: Iterable[ChatMessage]) -> set[str]:
+    """The ids of every tool call in ``messages``."""
+    return {call.id for message in messages for call in message.tool_calls}
+
+
+def with_unique_call_ids(reply: ChatMessage, taken: set[str]) -> ChatMessage:
+    """``reply`` with each tool call id that is empty or already ``taken`` renamed.
+
+    Some OpenAI-compatible servers send ``call_0`` on every reply; tool messages answer calls by
+    id, so the conversation needs them unique. Deterministic: the same conversation and reply
+    give the same ids, and a reply whose ids are unique is returned unchanged.
+    """
+    seen = set(taken)
+    calls = []
+    for call in reply.tool_calls:
+        new_id, number = call.id, 1
+        while not new_id or new_id in seen:
+            number += 1
+            new_id = f"{call.id or 'call'}~{number}"
+        seen.add(new_id)
+        calls.append(call if new_id == call.id else replace(call, id=new_id))
+    if all(new is old for new, old in zip(calls, reply.tool_calls, strict=True)):
+        return reply
+    return replace(reply, tool_calls=calls)

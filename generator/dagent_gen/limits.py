@@ -1,0 +1,109 @@
+"""Ranges of the numeric settings: what the Temporal server and the model API can honour.
+
+A value outside these ranges is accepted by the schema but breaks at run time, often on every
+call: a timeout that rounds to zero fails each workflow task, a retry count above int32 cannot
+be scheduled, a huge ``max_steps`` outgrows the workflow history. The validator refuses them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dagent_gen.codes import Code
+from dagent_gen.load import KeyPath
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+# Start-to-close timeouts: below a second the worker's own polling latency uses up the budget
+# (and values under a microsecond become timedelta(0), which the server rejects); above a day
+# a lost worker is noticed only after the timeout, and a typo ("3000h") is the likelier story.
+MIN_TIMEOUT = 1.0
+MAX_TIMEOUT = 24 * 3600.0
+DURATION_HINT = 'write a duration like "30s", "5m", "1h30m", "500ms" or a number of seconds'
+
+
+@dataclass(frozen=True)
+class Limit:
+    """An inclusive integer range and why its ends are where they are."""
+
+    low: int
+    high: int
+    why: str
+
+
+# Attempts are an int32 on the server; more than 100 retries of one call is never intended.
+RETRIES = Limit(0, 100, "0 runs the call once; 3 allows three retries after a failure")
+# Every step adds events to the workflow history, which Temporal caps at 51,200 events.
+MAX_STEPS_LIMIT = 1000
+MAX_TOKENS = Limit(1, 1_000_000, "the most tokens one reply may use")
+# A tool result travels as one payload; Temporal refuses payloads over 2 MB (4 bytes a char).
+MAX_OUTPUT_CHARS = Limit(100, 500_000, "a tool result is one Temporal payload (at most 2 MB)")
+
+Add = Callable[..., None]
+
+
+def parse_duration(value: str | int | float) -> float | None:
+    """Seconds in ``"30s"``, ``"1m30s"``, ``"500ms"``, ``"2h"`` or a bare number; None if invalid."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value) if 0 < value < math.inf else None
+    text = value.strip().replace(" ", "")
+    if not text:
+        return None
+    position = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        position = match.end()
+    if position != len(text) or not 0 < total < math.inf:
+        return None
+    return total
+
+
+def check_timeout(add: Add, value: str | int | float, path: KeyPath) -> None:
+    """A start-to-close timeout: a valid duration of whole milliseconds, 1 s to 24 h."""
+    seconds = parse_duration(value)
+    shown = repr(value)
+    if seconds is None:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            finite = math.isfinite(value)
+            problem = f"must be {'more than 0' if finite else 'a finite number of'} seconds"
+            add(Code.INVALID_DURATION, f"{path[-1]} {problem}, not {shown}", path, DURATION_HINT)
+        else:
+            add(
+                Code.INVALID_DURATION,
+                f"{path[-1]} is not a valid duration: {shown}",
+                path,
+                DURATION_HINT,
+            )
+    elif not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
+        hint = (
+            "a shorter timeout expires before a busy worker gets the call going"
+            if seconds < MIN_TIMEOUT
+            else "a lost worker is noticed only when the timeout expires"
+        )
+        add(
+            Code.INVALID_DURATION, f"{path[-1]} must be between 1s and 24h, not {shown}", path, hint
+        )
+    elif abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:
+        add(
+            Code.INVALID_DURATION,
+            f"{path[-1]} must be a whole number of milliseconds, not {shown}",
+            path,
+            DURATION_HINT,
+        )
+
+
+def check_range(add: Add, code: Code, value: int, limit: Limit, path: KeyPath) -> None:
+    if value < limit.low:
+        more = f"{limit.low} or more" if limit.low <= 1 else f"at least {limit.low}"
+        add(code, f"{path[-1]} must be {more}, not {value}", path, limit.why)
+    elif value > limit.high:
+        add(code, f"{path[-1]} must be at most {limit.high}, not {value}", path, limit.why)

@@ -1,0 +1,19 @@
+"""The runtime of every generated package, as ordinary, tested Python modules.
+
+``dagent-gen build`` copies these modules verbatim (behind a one-line header) into each generated
+package; see ``RUNTIME_MODULES``. They import each other relatively and never import
+``dagent_gen``, so the generated package runs without dagent-gen installed. ``agents.py`` here
+is a stand-in for type checking and tests: every build writes the project's own ``agents.py``.
+"""
+
+from __future__ import annotations
+
+RUNTIME_MODULES = (
+    "agent_spec.py",
+    "conversation.py",
+    "llm.py",
+    "loop_support.py",
+    "messages.py",
+    "tool_support.py",
+)
+"""The modules copied into each generated package (``agents.py`` is not: builds write it)."""

@@ -1,0 +1,3 @@
+def search(query: str) -> str:
+    """Search for something."""
+    return query

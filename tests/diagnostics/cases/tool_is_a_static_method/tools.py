@@ -1,0 +1,5 @@
+class Box:
+    @staticmethod
+    def ping(text: str) -> str:
+        """Echo."""
+        return text

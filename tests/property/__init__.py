@@ -1,0 +1,1 @@
+"""Property-based tests (hypothesis): hostile definitions, random merges."""

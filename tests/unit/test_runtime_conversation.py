@@ -1,0 +1,208 @@
+"""The conversation cache of ``call_model``: the model sees exactly the workflow's messages.
+
+The workflow side (``ConversationDigests``) and the worker side (``ConversationCache``) are
+driven together here, with the workflow's ``messages`` query played by a function over the
+workflow's list, so each test can count the queries and check what the model would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+
+from dagent_gen.runtime.conversation import (
+    ConversationCache,
+    ConversationDigests,
+    ConversationUnavailableError,
+    message_digest,
+)
+from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ModelRequest, ToolCall
+
+
+@dataclass
+class Run:
+    """One workflow's messages, its digests and the worker's view of them."""
+
+    cache: ConversationCache
+    workflow_id: str = "wf"
+    messages: list[ChatMessage] = field(default_factory=list)
+    digests: ConversationDigests = field(default_factory=ConversationDigests)
+    queries: list[tuple[int, int]] = field(default_factory=list)
+    page_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            self.messages = [
+                ChatMessage(role="system", content="You are terse."),
+                ChatMessage(role="user", content="Take steps."),
+            ]
+
+    async def fetch(self, start: int, end: int) -> list[ChatMessage]:
+        self.queries.append((start, end))
+        return MessageWindow(start=start, end=end, max_bytes=self.page_bytes).page(self.messages)
+
+    def model_view(self, request: ModelRequest | None = None) -> list[ChatMessage]:
+        request = request or self.digests.request("agent", self.messages, "auto")
+        return asyncio.run(self.cache.conversation(self.workflow_id, request, self.fetch))
+
+    def step(self, i: int, *, produced_here: bool = True) -> None:
+        """The model asks for tool ``step``; the tool answers (both activities in this process
+        unless ``produced_here`` is false)."""
+        reply = ChatMessage(
+            role="assistant", tool_calls=[ToolCall(id=f"c{i}", name="step", arguments="{}")]
+        )
+        result = f"observation {i}"
+        if produced_here:
+            self.cache.remember_reply(reply)
+            self.cache.remember_text(result)
+        self.messages += [reply, ChatMessage(role="tool", content=result, tool_call_id=f"c{i}")]
+
+
+def test_a_warm_worker_needs_no_query() -> None:
+    run = Run(ConversationCache())
+    for i in range(20):
+        assert run.model_view() == run.messages
+        run.step(i)
+    assert run.model_view() == run.messages
+    assert run.queries == []  # prompts travel inline, replies and results come from the cache
+
+
+def test_hand_edits_of_old_messages_reach_the_model() -> None:
+    run = Run(ConversationCache())
+    for i in range(3):
+        run.model_view()
+        run.step(i)
+    assert run.model_view() == run.messages  # the cache is warm with the original texts
+    run.step(3)
+    for message in run.messages[:-2]:  # context compaction: old tool results elided
+        if message.role == "tool":
+            message.content = "[elided]"
+    seen = run.model_view()
+    assert seen == run.messages
+    assert [m.content for m in seen if m.role == "tool"] == ["[elided]"] * 3 + ["observation 3"]
+    # the edit is picked up once; the next step is served from the cache again
+    queries = len(run.queries)
+    run.step(4)
+    assert run.model_view() == run.messages and len(run.queries) == queries
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda messages: messages.insert(2, ChatMessage(role="user", content="inserted")),
+        lambda messages: messages.__delitem__(slice(2, 4)),  # an exchange dropped
+        lambda messages: messages.__setitem__(0, ChatMessage(role="system", content="new")),
+        lambda messages: setattr(messages[2].tool_calls[0], "arguments", '{"x": 1}'),
+        lambda messages: setattr(messages[3], "tool_call_id", "other"),
+    ],
+)
+def test_every_kind_of_edit_reaches_the_model(edit: object) -> None:
+    run = Run(ConversationCache())
+    for i in range(3):
+        run.model_view()
+        run.step(i)
+    edit(run.messages)  # type: ignore[operator]
+    run.step(9)
+    assert run.model_view() == run.messages
+
+
+def test_results_produced_elsewhere_are_queried_once() -> None:
+    run = Run(ConversationCache())
+    run.model_view()
+    run.step(0, produced_here=False)  # e.g. the tool ran on another worker
+    assert run.model_view() == run.messages
+    assert run.queries == [(2, 4)]  # only the new messages
+
+
+def test_a_cold_worker_reads_the_conversation_in_pages() -> None:
+    cache = ConversationCache()
+    run = Run(cache, page_bytes=300)
+    for i in range(10):
+        run.step(i, produced_here=False)
+    run.digests.request("agent", run.messages[:4], "auto")  # the first call ran elsewhere
+    cold = Run(ConversationCache(), messages=run.messages, page_bytes=300)
+    cold.digests = run.digests
+    assert cold.model_view() == run.messages
+    assert len(cold.queries) > 3  # several pages, each cut by size
+    assert all(start < end for start, end in cold.queries)
+
+
+def test_a_timed_out_attempts_reply_never_reaches_the_model() -> None:
+    """Attempt 1 timed out but completed later in this process; attempt 2's reply (here from
+    another worker) is the one the workflow recorded. The model must see attempt 2's."""
+    run = Run(ConversationCache())
+    run.model_view()
+    late = ChatMessage(role="assistant", content="stale reply of attempt 1")
+    run.cache.remember_reply(late)
+    recorded = ChatMessage(role="assistant", content="reply of attempt 2")
+    run.messages += [recorded, ChatMessage(role="user", content="go on")]
+    seen = run.model_view()
+    assert seen == run.messages and late not in seen
+
+
+def test_eviction_past_the_run_limit() -> None:
+    cache = ConversationCache(runs=512)
+    runs = [Run(cache, workflow_id=f"wf-{n}") for n in range(513)]
+    for run in runs:
+        run.model_view()
+        run.step(0, produced_here=False)
+    for run in runs[1:]:
+        run.model_view()
+    assert runs[0].queries == [] and runs[1].queries == [(2, 4)]
+    runs[0].model_view()  # evicted by the 513th run: read again from the start
+    assert runs[0].queries == [(0, 2), (2, 4)]
+
+
+def test_continue_as_new_keeps_the_cache_by_workflow_id() -> None:
+    cache = ConversationCache()
+    first = Run(cache)
+    first.model_view()
+    first.step(0)
+    successor = Run(cache, messages=list(first.messages))  # new run, same workflow id
+    assert successor.model_view() == first.messages
+    assert successor.queries == []
+
+
+def test_unavailable_conversation_is_an_error() -> None:
+    run = Run(ConversationCache())
+    run.step(0, produced_here=False)
+    request = run.digests.request("agent", run.messages, "auto")
+    run.messages = []  # the workflow returns no messages
+    with pytest.raises(ConversationUnavailableError, match="no messages"):
+        run.model_view(request)
+
+
+def test_messages_that_do_not_match_their_digests_are_refused() -> None:
+    run = Run(ConversationCache())
+    request = run.digests.request("agent", run.messages, "auto")
+    request.new[1].content = None  # not inline: the activity must ask the workflow
+    run.messages[1] = ChatMessage(role="user", content="changed after the request")
+    with pytest.raises(ConversationUnavailableError, match="do not match"):
+        run.model_view(request)
+
+
+def test_requests_of_older_workflow_code_read_every_message() -> None:
+    run = Run(ConversationCache())
+    run.step(0, produced_here=False)
+    legacy = ModelRequest(agent="agent", message_count=len(run.messages))
+    assert run.model_view(legacy) == run.messages
+    assert run.model_view(legacy) == run.messages
+    assert run.queries == [(0, 4), (0, 4)]
+
+
+def test_digests_cover_every_field_and_any_text() -> None:
+    base = ChatMessage(role="tool", content="x", tool_call_id="a")
+    variants = [
+        ChatMessage(role="user", content="x", tool_call_id="a"),
+        ChatMessage(role="tool", content="y", tool_call_id="a"),
+        ChatMessage(role="tool", content=None, tool_call_id="a"),
+        ChatMessage(role="tool", content="x", tool_call_id="b"),
+        ChatMessage(
+            role="tool", content="x", tool_call_id="a", tool_calls=[ToolCall("i", "n", "")]
+        ),
+        ChatMessage(role="tool", content="\ud800 lone surrogate, 漢字, 🙂", tool_call_id="a"),
+    ]
+    digests = {message_digest(m) for m in [base, *variants]}
+    assert len(digests) == 1 + len(variants)

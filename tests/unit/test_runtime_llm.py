@@ -1,0 +1,97 @@
+"""The ``call_model`` activity against the scripted model server, in an activity environment."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import openai.resources.chat.completions.completions as completions_module
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from dagent_gen.runtime import llm
+from dagent_gen.runtime.agent_spec import AgentSpec
+from dagent_gen.runtime.agents import AGENTS
+from dagent_gen.runtime.conversation import CACHE, ConversationDigests
+from dagent_gen.runtime.messages import ChatMessage, ModelReply
+from dagent_gen.testing import ScriptedModelServer, call, text, tool_calls
+
+SPEC = AgentSpec(name="unit", model="m", system_prompt="You are terse.", tools=())
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedModelServer]:
+    with ScriptedModelServer() as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-unit")
+        monkeypatch.setitem(AGENTS, "unit", SPEC)
+        CACHE.forget("test")
+        yield srv
+
+
+def call_model(
+    messages: list[ChatMessage],
+    env: ActivityEnvironment | None = None,
+    digests: ConversationDigests | None = None,
+) -> ModelReply:
+    request = (digests or ConversationDigests()).request("unit", messages, "auto")
+    reply: ModelReply = asyncio.run((env or ActivityEnvironment()).run(llm.call_model, request))
+    return reply
+
+
+def conversation() -> list[ChatMessage]:
+    return [
+        ChatMessage(role="system", content="You are terse."),
+        ChatMessage(role="user", content="hi"),
+    ]
+
+
+def test_the_request_skips_the_sdks_transform(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def transform(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("chat.completions.create's request transform was used")
+
+    monkeypatch.setattr(completions_module, "async_maybe_transform", transform)
+    server.add(text("hello"))
+    reply = call_model(conversation())
+    assert reply.message == ChatMessage(role="assistant", content="hello")
+    assert server.violations == []
+    assert server.requests[0]["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "hi"},
+    ]
+
+
+def test_a_quick_model_call_sends_no_heartbeat(server: ScriptedModelServer) -> None:
+    beats: list[Any] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+    server.add(text("quick"))
+    call_model(conversation(), env)
+    assert beats == []
+    assert timedelta(seconds=10) >= llm.HEARTBEAT_EVERY  # well within the 30 s timeout
+
+
+def test_reused_tool_call_ids_are_made_unique(server: ScriptedModelServer) -> None:
+    messages = conversation()
+    server.add(tool_calls(call("t", {})), tool_calls(call("t", {}), call("t", {})))
+    digests = ConversationDigests()
+    first = call_model(messages, digests=digests).message
+    messages += [first, ChatMessage(role="tool", content="r", tool_call_id=first.tool_calls[0].id)]
+    CACHE.remember_text("r")  # as the tool activity would
+    second = call_model(messages, digests=digests).message
+    ids = [c.id for c in first.tool_calls + second.tool_calls]
+    assert len(set(ids)) == 3, ids
+
+
+def test_lone_surrogates_do_not_break_the_request(server: ScriptedModelServer) -> None:
+    """A tool's text decoded with surrogateescape: UTF-8 cannot carry it, and every retry of
+    the model call failed with UnicodeEncodeError."""
+    messages = conversation()
+    messages[1] = ChatMessage(role="user", content="file \udc80.txt")
+    server.add(text("ok"))
+    assert call_model(messages).message.content == "ok"
+    assert server.requests[0]["messages"][1]["content"] == "file \ufffd.txt"
