@@ -26,6 +26,7 @@ class Stage(StrEnum):
     LOAD = "load"
     VALIDATE = "validate"
     INTROSPECT = "introspect"
+    MCP = "mcp"
     FORMAT = "format"
     MERGE = "merge"
     EJECT = "eject"
@@ -184,6 +185,56 @@ class Code(Enum):
         _WARNING,
         "the docstring documents a parameter the function does not have (at the entry's line;"
         " usually a typo or a renamed parameter, whose text would never reach the model)",
+    )
+    MCP_UNREACHABLE = _Entry(
+        "DG330",
+        (_S.MCP,),
+        _ERROR,
+        "an MCP server could not be started or reached during build-time discovery (the "
+        "message says why, with the last lines a stdio server wrote to stderr; see "
+        "[mcp.md](mcp.md))",
+    )
+    MCP_TIMEOUT = _Entry(
+        "DG331",
+        (_S.MCP,),
+        _ERROR,
+        "an MCP server did not connect or list its tools in time during build-time discovery",
+    )
+    MCP_MISSING_VARIABLE = _Entry(
+        "DG332",
+        (_S.MCP,),
+        _ERROR,
+        "a `${VAR}` of an MCP server's `env`, `headers` or `url` is not set (or empty) in the "
+        "environment of `dagent-gen build`, which needs it only to list the tools",
+    )
+    MCP_INVALID_TOOL_NAME = _Entry(
+        "DG333",
+        (_S.MCP,),
+        _ERROR,
+        "an MCP tool's name, after the server's `prefix`, is not a valid model-API tool name "
+        "(`^[a-zA-Z0-9_-]{1,64}$`)",
+    )
+    MCP_NAME_CLASH = _Entry(
+        "DG334",
+        (_S.MCP,),
+        _ERROR,
+        "an MCP tool's name (after `prefix`) clashes with another server's tool, a tool of the "
+        "project, or is listed twice by one server",
+    )
+    MCP_FILTER_SELECTS_NOTHING = _Entry(
+        "DG335",
+        (_S.MCP,),
+        _WARNING,
+        "an MCP server offers no tools after the filters, or a `tools` pattern matches no tool "
+        "(usually a typo)",
+    )
+    MCP_LITERAL_SECRET = _Entry(
+        "DG336",
+        (_S.MCP,),
+        _WARNING,
+        "an MCP server's `env` or `headers` entry whose name looks like a credential (auth, "
+        "token, secret, password, key, cookie) holds a literal value instead of `${VAR}`; it "
+        "would be copied into the generated code",
     )
     FORMAT_FAILED = _Entry(
         "DG401",
