@@ -14,6 +14,7 @@ from __future__ import annotations
 import keyword
 import re
 import sys
+from pathlib import Path
 
 # Agent and tool names: module file names, workflow/activity type names, model tool names.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -40,19 +41,13 @@ RUNTIME_MODULES = frozenset(
 # Temporal activity type names of the generated code besides the tools (one namespace per
 # worker): a tool of that name would be registered twice.
 RESERVED_ACTIVITY_NAMES = frozenset({"call_model"})
-# Top-level modules of the generated package (a tool module there would be overwritten).
-GENERATED_MODULES = frozenset(
-    {
-        "agents",
-        "client",
-        "llm",
-        "loop_support",
-        "messages",
-        "tool_support",
-        "tools",
-        "worker",
-        "workflows",
-    }
+# Top-level modules of the generated package (a tool module there would be overwritten): those
+# rendered from templates, plus every runtime module a build may copy in (read from the folder,
+# so a new runtime module needs no second list).
+GENERATED_MODULES = frozenset({"agents", "client", "tools", "worker", "workflows"}) | frozenset(
+    path.stem
+    for path in (Path(__file__).parent / "runtime").glob("*.py")
+    if path.stem not in {"__init__", "agents"}
 )
 
 

@@ -246,9 +246,9 @@ def test_a_scaffolds_tool_error_is_reported_in_one_line(
     assert "Traceback" not in normal.stderr, normal.stderr
     assert "Completing activity as failed" not in normal.stderr, normal.stderr
     failures = [line for line in normal.stderr.splitlines() if "calculate failed" in line]
-    assert failures == [
-        "✗ calculate failed: ValueError: division by zero in '1 / 0'"
-    ], normal.stderr
+    assert failures == ["✗ calculate failed: ValueError: division by zero in '1 / 0'"], (
+        normal.stderr
+    )
     quiet = run("--quiet")
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""  # the tool's error is in the answer, and nowhere else

@@ -593,10 +593,13 @@ def test_a_byte_order_mark_is_accepted_and_positions_stay_right(tmp_path: Path) 
 def test_generated_module_names_are_known_to_the_name_rules() -> None:
     """A tool module inside the generated package is refused when it would be overwritten:
     the list of generated top-level modules must follow the templates."""
+    import dagent_gen.runtime
     from dagent_gen.names import GENERATED_MODULES
     from dagent_gen.render import templates_dir
 
     package = templates_dir() / "package"
     modules = {p.name.removesuffix(".py.j2") for p in package.glob("*.py.j2")}
     modules |= {p.name for p in package.iterdir() if p.is_dir()}
+    runtime = Path(dagent_gen.runtime.__file__).parent
+    modules |= {p.stem for p in runtime.glob("*.py")} - {"agents"}  # agents.py: a stand-in
     assert modules - {"__init__"} == GENERATED_MODULES
