@@ -205,6 +205,14 @@ def class_name(name: str) -> str:
     return workflow_class_name(name)
 
 
+def _seconds(duration: str | int | float) -> float:
+    """A duration the validator has accepted (``limits.check_timeout``), in seconds."""
+    seconds = parse_duration(duration)
+    if seconds is None:
+        raise ValueError(f"duration {duration!r} was not validated")
+    return seconds
+
+
 def build_model(
     definition: Definition, signatures: dict[str, ToolSignature], definition_file: str
 ) -> ProjectModel:
@@ -223,7 +231,7 @@ def build_model(
                 section.description if section.description is not None else signature.description
             ),
             parameters_schema=signature.parameters_schema,
-            timeout=parse_duration(section.timeout) or 60.0,
+            timeout=_seconds(section.timeout),
             retries=section.retries,
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
@@ -254,7 +262,7 @@ def build_model(
                 if agent_section.temperature is not None
                 else None,
                 max_tokens=agent_section.max_tokens,
-                model_timeout=parse_duration(agent_section.model_timeout) or 120.0,
+                model_timeout=_seconds(agent_section.model_timeout),
                 model_retries=agent_section.model_retries,
             )
         )
