@@ -21,15 +21,21 @@ from pydantic.config import JsonDict
 DEFAULT_MODEL = "openai:gpt-4o-mini"
 
 
-def key(default: Any, kind: str, meaning: str, *, shown: str | None = None) -> Any:
+def key(
+    default: Any, kind: str, meaning: str, *, shown: str | None = None, **constraints: Any
+) -> Any:
     """A definition key: its default, its type as the docs name it, and what it means.
 
-    ``shown`` replaces the default in the docs when it is computed (e.g. "the first agent").
+    ``shown`` replaces the default in the docs when it is computed (e.g. "the first agent");
+    ``constraints`` are pydantic's (``ge=0, le=1``), reported as DG202 by ``schema_errors``.
+    Typed ``Any`` so that type checkers read the call as a default, as they read ``= 20``.
     """
     extra: JsonDict = {"kind": kind, "shown": shown} if shown else {"kind": kind}
     if isinstance(default, list):
-        return Field(default_factory=list, description=meaning, json_schema_extra=extra)
-    return Field(default, description=meaning, json_schema_extra=extra)
+        return Field(
+            default_factory=list, description=meaning, json_schema_extra=extra, **constraints
+        )
+    return Field(default, description=meaning, json_schema_extra=extra, **constraints)
 
 
 class _Strict(BaseModel):
