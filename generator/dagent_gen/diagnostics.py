@@ -61,14 +61,6 @@ class Diagnostic:
         }
 
 
-class DiagnosticError(Exception):
-    """Raised only at the public-API boundary to carry diagnostics out of the pipeline."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = list(diagnostics)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
-
-
 def error(
     code: str, message: str, location: Location | None = None, hint: str | None = None
 ) -> Diagnostic:

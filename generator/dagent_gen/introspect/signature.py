@@ -35,21 +35,12 @@ from dagent_gen.introspect.values import (
     make_nullable,
 )
 
-__all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
+__all__ = ["ToolSignature", "describe_function", "format_annotation"]
 
 _JSON_FRIENDLY = (
     "use a JSON-friendly type (str, int, float, bool, list, dict, Literal, an Enum, "
     "a pydantic model, a dataclass or a TypedDict)"
 )
-
-
-@dataclass(frozen=True)
-class ToolParameter:
-    """One argument the model may pass; ``schema`` is its entry in ``properties``."""
-
-    name: str
-    required: bool
-    schema: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -60,10 +51,7 @@ class ToolSignature:
     function_name: str  # fn.__qualname__, importable as ``module:qualname``
     is_async: bool
     description: str  # docstring text before the first section, "" if none
-    parameters: tuple[ToolParameter, ...]
     parameters_schema: dict[str, Any]  # the OpenAI ``parameters`` object
-    returns: str  # the return annotation as short text, e.g. "list[str]"; "" if missing
-    source: Location  # the ``def`` line
 
 
 @dataclass(frozen=True)
@@ -120,20 +108,13 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
         prop = properties.get(param_name)
         if prop is not None and text and "description" not in prop:
             properties[param_name] = dict(sorted({**prop, "description": text}.items()))
-    required = set(schema["required"])
-    parameters = tuple(
-        ToolParameter(name=p, required=p in required, schema=properties[p]) for p in properties
-    )
     return (
         ToolSignature(
             function_module=fn.__module__,
             function_name=fn.__qualname__,
             is_async=inspect.iscoroutinefunction(fn),
             description=docs.description,
-            parameters=parameters,
             parameters_schema=schema,
-            returns=format_annotation(hints["return"]) if "return" in hints else "",
-            source=source.definition,
         ),
         warnings_found + unknown_param_warnings(docs, set(sig.parameters), source.definition),
     )
