@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
-from dagent_gen.diagnostics import Location
+from dagent_gen.diagnostics import Location, character_column
 
 
 def _caller() -> Location:
@@ -57,7 +57,7 @@ def _caller() -> Location:
         if start_line and start_byte is not None:
             text = linecache.getline(code.co_filename, start_line)
             line = start_line
-            column = len(text.encode()[:start_byte].decode(errors="ignore")) + 1
+            column = character_column(text, start_byte)
     return Location(code.co_filename, line, column)
 
 

@@ -32,6 +32,14 @@ class Location:
         return cls(str(path), line, column)
 
 
+def character_column(line_text: str, byte_offset: int) -> int:
+    """The 1-based column of a UTF-8 byte offset in ``line_text``.
+
+    ``ast`` nodes, tracebacks and code positions count bytes; editors count characters.
+    """
+    return len(line_text.encode()[:byte_offset].decode(errors="ignore")) + 1
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem: a stable code (``DG1xx``), what is wrong, where, and how to fix it."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.diagnostics import Diagnostic, Location, character_column, error
 from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
 from dagent_gen.introspect.values import (
@@ -165,8 +165,7 @@ def _locate(fn: Callable[..., Any]) -> _Source:
 def _position(filename: str, lines: list[str], line: int, byte_offset: int) -> Location:
     """A 1-based location; ``ast`` columns are UTF-8 byte offsets, editors count characters."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    column = len(text.encode()[:byte_offset].decode(errors="ignore"))
-    return Location(filename, line, column + 1)
+    return Location(filename, line, character_column(text, byte_offset))
 
 
 # --- checks ----------------------------------------------------------------------------------

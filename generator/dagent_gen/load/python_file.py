@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from dagent_gen.api import Agent, Project, Tool, positional_fields
 from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
-from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.diagnostics import Diagnostic, Location, character_column, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
 RUN_NAME = "__dagent_definition__"
@@ -107,7 +107,7 @@ def _raised(path: Path, err: BaseException) -> Diagnostic:
         column = 0
         if offset is not None:
             text = linecache.getline(str(path), line)
-            column = len(text.encode()[:offset].decode(errors="ignore")) + 1
+            column = character_column(text, offset)
         where = Location(str(path), line, column)
     text = str(err)
     return error(
@@ -351,7 +351,7 @@ def _position(file: str, lines: list[str], node: ast.AST) -> Location:
     line: int = getattr(node, "lineno", 0)
     offset: int = getattr(node, "col_offset", 0)
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    return Location(file, line, len(text.encode()[:offset].decode(errors="ignore")) + 1)
+    return Location(file, line, character_column(text, offset))
 
 
 _SURROGATE_HINT = "remove the escape; write the character itself or a valid `\\uXXXX` escape"
