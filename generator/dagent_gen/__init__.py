@@ -7,7 +7,7 @@ that want the generated files without writing them. Everything else is private.
 from typing import TYPE_CHECKING, Any
 
 from dagent_gen.api import Agent, Project, Tool
-from dagent_gen.diagnostics import Diagnostic, DiagnosticError, Location
+from dagent_gen.diagnostics import Diagnostic, Location
 
 if TYPE_CHECKING:
     from dagent_gen.pipeline import Generation, generate
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Agent",
     "Diagnostic",
-    "DiagnosticError",
     "Generation",
     "Location",
     "Project",

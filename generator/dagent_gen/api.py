@@ -15,6 +15,11 @@ Example::
     project = Project(package="research_agent", agents=[researcher, writer])
 
 Each object remembers the file and line that created it, so errors point at the definition.
+The keyword arguments and their defaults are the fields of ``definition.py`` (inherited), so a
+new key is declared once. Construction never validates: a wrong value or an unknown keyword is
+kept and reported by the validator at its ``file:line``, like the same mistake in
+``dagent.toml``, instead of raising inside ``dagent.py``. Type checkers still see every keyword
+with its type (pydantic models are ``dataclass_transform`` classes).
 Nothing here is imported by generated code: ``dagent_gen`` is needed at build time only.
 """
 
@@ -23,19 +28,19 @@ from __future__ import annotations
 import inspect
 import linecache
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dagent_gen.definition import DEFAULT_MODEL
-from dagent_gen.diagnostics import Location
+from pydantic import BaseModel, ConfigDict, Field
+
+from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
+from dagent_gen.diagnostics import Location, character_column
 
 
 def _caller() -> Location:
     """The first frame outside this module: where the user wrote the call.
 
-    Frames of this file and the ``__init__`` that ``dataclasses`` generates (its file name is
-    ``<string>``) are skipped. The column is where the call expression starts, so two
+    Frames of this file are skipped. The column is where the call expression starts, so two
     ``Tool(...)`` on one line are told apart.
     """
     frame = inspect.currentframe()
@@ -52,27 +57,61 @@ def _caller() -> Location:
         if start_line and start_byte is not None:
             text = linecache.getline(code.co_filename, start_line)
             line = start_line
-            column = len(text.encode()[:start_byte].decode(errors="ignore")) + 1
+            column = character_column(text, start_byte)
     return Location(code.co_filename, line, column)
 
 
 def _internal(code: CodeType) -> bool:
-    generated = code.co_filename.startswith("<") and code.co_name == "__init__"
-    return code.co_filename == __file__ or generated
+    return code.co_filename == __file__
 
 
-@dataclass
-class Tool:
+class _Lenient(BaseModel):
+    """Construction without validation: positional fields (``Field(kw_only=False)``) and
+    keywords are stored as given, unknown keywords in ``model_extra``.
+
+    The validator checks every value later, with the location of its keyword in ``dagent.py``.
+    Type checkers see pydantic's synthesised ``__init__`` (keywords typed, the ``kw_only=False``
+    fields positional); this runtime ``__init__`` is hidden from them.
+    """
+
+    model_config = ConfigDict(
+        extra="allow", strict=False, frozen=False, arbitrary_types_allowed=True
+    )
+
+    if not TYPE_CHECKING:
+
+        def __init__(self, *args: Any, **data: Any) -> None:
+            names = positional_fields(type(self))
+            if len(args) > len(names):
+                raise TypeError(
+                    f"{type(self).__name__}() takes {len(names)} positional "
+                    f"argument(s) but {len(args)} were given"
+                )
+            data.update(zip(names, args, strict=False))
+            if "location" not in data:
+                data["location"] = _caller()
+            built = self.model_construct(**data)
+            for slot in (
+                "__dict__",
+                "__pydantic_fields_set__",
+                "__pydantic_extra__",
+                "__pydantic_private__",
+            ):
+                object.__setattr__(self, slot, getattr(built, slot))
+
+
+def positional_fields(kind: type) -> list[str]:
+    """The fields a call may give by position, in order (``Agent("name")``)."""
+    fields = getattr(kind, "model_fields", {})
+    return [name for name, info in fields.items() if info.kw_only is False]
+
+
+class Tool(ToolFields, _Lenient):
     """A tool: a Python function (or a ``"module:function"`` reference) and its activity options."""
 
-    function: Callable[..., Any] | str
+    function: Callable[..., Any] | str = Field(kw_only=False)
     name: str | None = None
-    description: str | None = None
-    timeout: str | int | float = "60s"
-    retries: int = 3
-    max_output_chars: int = 20_000
-    non_retryable_errors: Sequence[str] = ()
-    location: Location = field(default_factory=_caller, repr=False, compare=False)
+    location: Location = Field(default_factory=_caller, repr=False, exclude=True)
 
     @property
     def tool_name(self) -> str:
@@ -83,35 +122,18 @@ class Tool:
         return str(getattr(self.function, "__name__", ""))
 
 
-@dataclass
-class Agent:
+class Agent(AgentFields, _Lenient):
     """An agent: generated as one workflow class whose type name is ``name``."""
 
-    name: str
-    system_prompt: str = ""
-    model: str = DEFAULT_MODEL
-    description: str = ""
+    name: str = Field(kw_only=False)
     tools: Sequence[Tool | Callable[..., Any]] = ()
     subagents: Sequence[Agent | str] = ()
-    max_steps: int = 20
-    planning: bool = True
-    base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float | None = None
-    max_tokens: int | None = None
-    model_timeout: str | int | float = "120s"
-    model_retries: int = 5
-    location: Location = field(default_factory=_caller, repr=False, compare=False)
+    location: Location = Field(default_factory=_caller, repr=False, exclude=True)
 
 
-@dataclass
-class Project:
+class Project(ProjectFields, _Lenient):
     """The whole definition: the package to generate and its agents."""
 
-    package: str
     agents: Sequence[Agent] = ()
     tools: Sequence[Tool | Callable[..., Any]] = ()
-    task_queue: str | None = None
-    description: str = ""
-    entry_agent: str | None = None
-    location: Location = field(default_factory=_caller, repr=False, compare=False)
+    location: Location = Field(default_factory=_caller, repr=False, exclude=True)

@@ -34,6 +34,14 @@ class Location:
         return cls(str(path), line, column)
 
 
+def character_column(line_text: str, byte_offset: int) -> int:
+    """The 1-based column of a UTF-8 byte offset in ``line_text``.
+
+    ``ast`` nodes, tracebacks and code positions count bytes; editors count characters.
+    """
+    return len(line_text.encode()[:byte_offset].decode(errors="ignore")) + 1
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem: a stable code (``DG1xx``), what is wrong, where, and how to fix it.
@@ -65,14 +73,6 @@ class Diagnostic:
             "line": self.location.line if self.location else None,
             "column": self.location.column if self.location else None,
         }
-
-
-class DiagnosticError(Exception):
-    """Raised only at the public-API boundary to carry diagnostics out of the pipeline."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = list(diagnostics)
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
 # Both severities stay explicit at the call site (rather than derived from the registry):

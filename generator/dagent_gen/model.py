@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dagent_gen.definition import Definition
+from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
 from dagent_gen.names import activity_name, workflow_class_name
@@ -205,6 +205,45 @@ def class_name(name: str) -> str:
     return workflow_class_name(name)
 
 
+def _seconds(duration: str | int | float) -> float:
+    """A duration the validator has accepted (``limits.check_timeout``), in seconds."""
+    seconds = parse_duration(duration)
+    if seconds is None:
+        raise ValueError(f"duration {duration!r} was not validated")
+    return seconds
+
+
+def _agent_model(
+    name: str, agent_section: AgentSection, tools: dict[str, ToolModel], definition: Definition
+) -> AgentModel:
+    return AgentModel(
+        name=name,
+        description=agent_section.description,
+        model=agent_section.model.partition(":")[2],
+        system_prompt=agent_section.system_prompt,
+        tools=tuple(tools[tool] for tool in agent_section.tools),
+        subagents=tuple(
+            SubagentRef(
+                name=sub,
+                class_name=class_name(sub),
+                module_name=sub,
+                description=definition.agents[sub].description,
+            )
+            for sub in agent_section.subagents
+        ),
+        max_steps=agent_section.max_steps,
+        planning=agent_section.planning,
+        base_url=agent_section.base_url,
+        api_key_env=agent_section.api_key_env,
+        temperature=float(agent_section.temperature)
+        if agent_section.temperature is not None
+        else None,
+        max_tokens=agent_section.max_tokens,
+        model_timeout=_seconds(agent_section.model_timeout),
+        model_retries=agent_section.model_retries,
+    )
+
+
 def build_model(
     definition: Definition, signatures: dict[str, ToolSignature], definition_file: str
 ) -> ProjectModel:
@@ -223,41 +262,15 @@ def build_model(
                 section.description if section.description is not None else signature.description
             ),
             parameters_schema=signature.parameters_schema,
-            timeout=parse_duration(section.timeout) or 60.0,
+            timeout=_seconds(section.timeout),
             retries=section.retries,
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
         )
-    agents: list[AgentModel] = []
-    for name, agent_section in definition.agents.items():
-        agents.append(
-            AgentModel(
-                name=name,
-                description=agent_section.description,
-                model=agent_section.model.partition(":")[2],
-                system_prompt=agent_section.system_prompt,
-                tools=tuple(tools[tool] for tool in agent_section.tools),
-                subagents=tuple(
-                    SubagentRef(
-                        name=sub,
-                        class_name=class_name(sub),
-                        module_name=sub,
-                        description=definition.agents[sub].description,
-                    )
-                    for sub in agent_section.subagents
-                ),
-                max_steps=agent_section.max_steps,
-                planning=agent_section.planning,
-                base_url=agent_section.base_url,
-                api_key_env=agent_section.api_key_env,
-                temperature=float(agent_section.temperature)
-                if agent_section.temperature is not None
-                else None,
-                max_tokens=agent_section.max_tokens,
-                model_timeout=parse_duration(agent_section.model_timeout) or 120.0,
-                model_retries=agent_section.model_retries,
-            )
-        )
+    agents = [
+        _agent_model(name, agent_section, tools, definition)
+        for name, agent_section in definition.agents.items()
+    ]
     project = definition.project
     return ProjectModel(
         package=project.package,

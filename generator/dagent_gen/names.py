@@ -83,29 +83,33 @@ def name_problem(kind: str, name: str) -> tuple[str, str] | None:
     return None
 
 
-def package_problem(package: str) -> tuple[str, str] | None:
-    """(message, hint) when ``package`` cannot name the generated package, else None."""
+def package_problem(package: str, what: str = "package") -> tuple[str, str] | None:
+    """(message, hint) when ``package`` cannot name the generated package, else None.
+
+    The one rule for package names: the definition's ``package`` and ``dagent-gen new``'s
+    ``package_name`` (``what`` names it in the message).
+    """
     if keyword.iskeyword(package):
         return (
-            f"package {package!r} is a Python keyword, so it cannot be imported",
+            f"{what} {package!r} is a Python keyword, so it cannot be imported",
             f"pick another name, e.g. '{package}_agents'",
         )
     if not (package.isascii() and package.isidentifier()):
-        return f"package {package!r} is not a valid Python package name", _package_hint(package)
+        return f"{what} {package!r} is not a valid Python package name", _package_hint(package)
     if len(package) > MAX_PACKAGE_LENGTH:
         return (
-            f"package {package[:20]!r}... is {len(package)} characters long; "
+            f"{what} {package[:20]!r}... is {len(package)} characters long; "
             f"the limit is {MAX_PACKAGE_LENGTH}",
             "pick a shorter name",
         )
     if package in sys.stdlib_module_names:
         return (
-            f"package {package!r} would shadow the standard library module {package!r}",
+            f"{what} {package!r} would shadow the standard library module {package!r}",
             f"pick another name, e.g. '{package}_agents'",
         )
     if package in RUNTIME_MODULES:
         return (
-            f"package {package!r} would shadow the module {package!r} the generated code uses",
+            f"{what} {package!r} would shadow the module {package!r} the generated code uses",
             f"pick another name, e.g. '{package}_agents'",
         )
     return None

@@ -31,7 +31,13 @@ from dagent_gen.merge import (
     parse_error,
     resolve,
 )
-from dagent_gen.merge.three_way import BASE_MARKER, OURS_MARKER, SEPARATOR_MARKER, THEIRS_MARKER
+from dagent_gen.merge.three_way import (
+    BASE_MARKER,
+    OURS_MARKER,
+    SEPARATOR_MARKER,
+    THEIRS_MARKER,
+    MergeResult,
+)
 from dagent_gen.render import GeneratedFile, Ownership
 from dagent_gen.state import Lock, LockedFile, LockedOwnership, read_base, sha256
 
@@ -187,31 +193,54 @@ def _plan_merged(
         if problem is None:
             _add_update(plan, file, disk, result.text, "merged your edits")
             return
-        # Each side parses, their line-wise merge does not: no hunk is to blame, so the whole
-        # file is the conflict, and --conflict decides for the whole file.
-        if mode is ConflictMode.INLINE:
-            text = _whole_file_conflict(disk, base or "", file.content)
-            _add_update(plan, file, disk, text, "the merge did not parse: whole file marked", 1)
-            return
-        if mode is not ConflictMode.FAIL:
-            text = disk if mode is ConflictMode.OURS else file.content
-            side = "yours" if mode is ConflictMode.OURS else "the generator's"
-            _add_update(plan, file, disk, text, f"the merge did not parse: kept {side}")
-            return
-        plan.problems.append(
-            error(
-                Code.MERGE_CONFLICT,
-                f"{file.path}: merging your edits with the new output gives invalid Python "
-                f"({problem.message})",
-                Location(file.path, problem.location.line if problem.location else 0),
-                "preview with `dagent-gen diff` (= `dagent-gen build --dry-run --conflict "
-                "inline`), then rebuild with --conflict inline (the whole file is marked: "
-                "yours, last generated, new) and fix it by hand, or with --conflict ours (keep "
-                "your file) / theirs (take the new output)",
-            )
-        )
-        plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
+        _plan_unparsable_merge(plan, file, disk, base, problem, mode)
         return
+    _plan_conflicts(plan, file, disk, base, result, mode)
+
+
+def _plan_unparsable_merge(
+    plan: Plan,
+    file: GeneratedFile,
+    disk: str,
+    base: str | None,
+    problem: Diagnostic,
+    mode: ConflictMode,
+) -> None:
+    """Each side parses, their line-wise merge does not: no hunk is to blame, so the whole
+    file is the conflict, and --conflict decides for the whole file."""
+    if mode is ConflictMode.INLINE:
+        text = _whole_file_conflict(disk, base or "", file.content)
+        _add_update(plan, file, disk, text, "the merge did not parse: whole file marked", 1)
+        return
+    if mode is not ConflictMode.FAIL:
+        text = disk if mode is ConflictMode.OURS else file.content
+        side = "yours" if mode is ConflictMode.OURS else "the generator's"
+        _add_update(plan, file, disk, text, f"the merge did not parse: kept {side}")
+        return
+    plan.problems.append(
+        error(
+            Code.MERGE_CONFLICT,
+            f"{file.path}: merging your edits with the new output gives invalid Python "
+            f"({problem.message})",
+            Location(file.path, problem.location.line if problem.location else 0),
+            "preview with `dagent-gen diff` (= `dagent-gen build --dry-run --conflict "
+            "inline`), then rebuild with --conflict inline (the whole file is marked: "
+            "yours, last generated, new) and fix it by hand, or with --conflict ours (keep "
+            "your file) / theirs (take the new output)",
+        )
+    )
+    plan.files.append(FilePlan(file.path, MERGED, Action.KEEP, before=disk, kept=Kept.CONFLICT))
+
+
+def _plan_conflicts(
+    plan: Plan,
+    file: GeneratedFile,
+    disk: str,
+    base: str | None,
+    result: MergeResult,
+    mode: ConflictMode,
+) -> None:
+    """Hunks both sides changed: refuse (DG505), mark them, or take one side, as ``mode`` says."""
     if mode is ConflictMode.FAIL:
         for conflict in result.conflicts:
             scopes = enclosing_scopes(

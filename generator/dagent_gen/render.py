@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
 from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel
 from dagent_gen.runtime import RUNTIME_MODULES
@@ -84,7 +85,11 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
     def render(template: str, path: str, ownership: Ownership, **context: Any) -> GeneratedFile:
         header = _HEADERS[ownership].format(source=project.definition_file)
         text = env.get_template(template).render(
-            project=project, header=header, write_todos_tool=WRITE_TODOS_TOOL, **context
+            project=project,
+            header=header,
+            write_todos_tool=WRITE_TODOS_TOOL,
+            agent_defaults=AgentFields(),
+            **context,
         )
         return GeneratedFile(f"{package}/{path}", text, ownership)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
-from dagent_gen.names import RUNTIME_MODULES
+from dagent_gen.names import RUNTIME_MODULES, package_problem
 from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
 from dagent_gen.render import templates_dir
 from dagent_gen.validate import PROVIDERS
@@ -40,7 +40,7 @@ _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 # Modules a package of the new project must not shadow: the runtime and test dependencies.
 # The project's folders (scripts/, vendor/) besides the modules the generated code uses:
 # a package of that name would mix with them.
-_TAKEN = RUNTIME_MODULES | {"scripts", "vendor"}
+_TAKEN = RUNTIME_MODULES | {"scripts", "vendor"}  # what package_problem checks, and more
 
 
 def template_path() -> Path:
@@ -78,23 +78,21 @@ def check_project_name(name: str) -> list[Diagnostic]:
 
 
 def check_package_name(package: str, where: str = "package_name") -> list[Diagnostic]:
+    """``names.package_problem``'s rule, plus the new project's own folders."""
     suggestion = default_package_name(package)
     if suggestion[:1].isdigit():
         suggestion = f"agent_{suggestion}"
     if keyword.iskeyword(suggestion) or suggestion in _TAKEN | sys.stdlib_module_names:
         suggestion = f"{suggestion}_agent"
     hint = f"choose another with --data package_name=NAME, e.g. --data package_name={suggestion}"
-    if not (package.isascii() and package.isidentifier()):
-        message = f"{where} {package!r} is not a valid Python package name"
-        hint += " (letters, digits and '_', not starting with a digit)"
-    elif keyword.iskeyword(package):
-        message = f"{where} {package!r} is a Python keyword"
-    elif package in sys.stdlib_module_names:
-        message = f"{where} {package!r} would shadow the standard library module {package!r}"
-    elif package in _TAKEN:
-        message = f"{where} {package!r} would shadow the module {package!r} the project uses"
-    else:
+    problem = package_problem(package, where)
+    if problem is None and package in _TAKEN:
+        problem = (f"{where} {package!r} would shadow the module {package!r} the project uses", "")
+    if problem is None:
         return []
+    message = problem[0]
+    if not (package.isascii() and package.isidentifier()):
+        hint += " (letters, digits and '_', not starting with a digit)"
     return [error(Code.INVALID_PACKAGE_NAME, message, hint=hint)]
 
 

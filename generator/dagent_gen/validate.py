@@ -173,6 +173,12 @@ def _check_agent(
 ) -> None:
     path: KeyPath = ("agents", name)
     _check_name(add, "agent", name, path)
+    _check_model_settings(add, agent, path)
+    _check_offered(add, definition, name, agent, broken, python)
+
+
+def _check_model_settings(add: Any, agent: AgentSection, path: KeyPath) -> None:
+    """The keys of the agent's model calls: provider, limits, endpoint, key variable."""
     provider, _, model = agent.model.partition(":")
     if not model:
         add(
@@ -223,6 +229,18 @@ def _check_agent(
             (*path, "api_key_env"),
             "name the variable that holds the key, e.g. OPENAI_API_KEY, not the key itself",
         )
+
+
+def _check_offered(
+    add: Any,
+    definition: Definition,
+    name: str,
+    agent: AgentSection,
+    broken: set[str],
+    python: bool,
+) -> None:
+    """The agent's tools and sub-agents: known, listed once, one name each."""
+    path: KeyPath = ("agents", name)
     offered: dict[str, str] = {}
     for index, tool in enumerate(agent.tools):
         where: KeyPath = (*path, "tools", index)

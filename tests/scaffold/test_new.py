@@ -254,6 +254,8 @@ def test_runtime_dependencies_match_dagent_gens_own() -> None:
         ("ok", {"package_name": "temporalio"}, "DG602", "would shadow the module"),
         ("scripts", {}, "DG602", "would shadow the module 'scripts'"),
         ("ok", {"package_name": "vendor"}, "DG602", "would shadow the module"),
+        # the definition's rule (names.package_problem) applies to `new` as well
+        ("ok", {"package_name": "a" * 65}, "DG602", "is 65 characters long"),
         ("ok", {"model": "gpt-4o"}, "DG605", "not provider:model"),
         ("ok", {"model": "anthropic:claude"}, "DG605", "not provider:model"),
         ("ok", {"format": "yaml"}, "DG605", "is not one of toml, python"),

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from dagent_gen.definition import Definition
-from dagent_gen.diagnostics import Location
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel, build_model, class_name
 
@@ -28,10 +27,7 @@ def signature(name: str, description: str = "", is_async: bool = False) -> ToolS
         function_name=name,
         is_async=is_async,
         description=description,
-        parameters=(),
         parameters_schema=SCHEMA,
-        returns="str",
-        source=Location("my_tools.py", 1, 1),
     )
 
 

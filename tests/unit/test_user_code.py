@@ -68,7 +68,7 @@ def test_the_result_round_trips_through_json(tmp_path: Path) -> None:
     assert inspection is not None and problems == []
     assert inspection.definition is not None
     assert inspection.definition.agents["main"].temperature == 0.5
-    assert inspection.signatures["ping"].parameters[0].name == "text"
+    assert list(inspection.signatures["ping"].parameters_schema["properties"]) == ["text"]
     line = Message(result=inspection).model_dump_json()
     assert Message.model_validate_json(line).result == inspection
 

@@ -14,7 +14,6 @@ from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.introspect.docstring import ParsedDocstring, parse_docstring
 from dagent_gen.introspect.importing import describe_exception, import_function, user_frame
 from dagent_gen.introspect.signature import (
-    ToolParameter,
     ToolSignature,
     describe_function,
     format_annotation,
@@ -24,7 +23,6 @@ _OURS = Path(__file__).resolve().parents[1]  # the dagent_gen package
 
 __all__ = [
     "ParsedDocstring",
-    "ToolParameter",
     "ToolSignature",
     "describe_function",
     "format_annotation",

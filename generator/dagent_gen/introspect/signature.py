@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dagent_gen.codes import Code
-from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.diagnostics import Diagnostic, Location, character_column, error
 from dagent_gen.introspect.annotation_text import annotation_text, format_annotation
 from dagent_gen.introspect.docstring import parse_docstring, unknown_param_warnings
 from dagent_gen.introspect.values import (
@@ -36,21 +36,12 @@ from dagent_gen.introspect.values import (
     make_nullable,
 )
 
-__all__ = ["ToolParameter", "ToolSignature", "describe_function", "format_annotation"]
+__all__ = ["ToolSignature", "describe_function", "format_annotation"]
 
 _JSON_FRIENDLY = (
     "use a JSON-friendly type (str, int, float, bool, list, dict, Literal, an Enum, "
     "a pydantic model, a dataclass or a TypedDict)"
 )
-
-
-@dataclass(frozen=True)
-class ToolParameter:
-    """One argument the model may pass; ``schema`` is its entry in ``properties``."""
-
-    name: str
-    required: bool
-    schema: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -61,10 +52,7 @@ class ToolSignature:
     function_name: str  # fn.__qualname__, importable as ``module:qualname``
     is_async: bool
     description: str  # docstring text before the first section, "" if none
-    parameters: tuple[ToolParameter, ...]
     parameters_schema: dict[str, Any]  # the OpenAI ``parameters`` object
-    returns: str  # the return annotation as short text, e.g. "list[str]"; "" if missing
-    source: Location  # the ``def`` line
 
 
 @dataclass(frozen=True)
@@ -121,20 +109,13 @@ def describe_function(fn: Callable[..., Any]) -> tuple[ToolSignature | None, lis
         prop = properties.get(param_name)
         if prop is not None and text and "description" not in prop:
             properties[param_name] = dict(sorted({**prop, "description": text}.items()))
-    required = set(schema["required"])
-    parameters = tuple(
-        ToolParameter(name=p, required=p in required, schema=properties[p]) for p in properties
-    )
     return (
         ToolSignature(
             function_module=fn.__module__,
             function_name=fn.__qualname__,
             is_async=inspect.iscoroutinefunction(fn),
             description=docs.description,
-            parameters=parameters,
             parameters_schema=schema,
-            returns=format_annotation(hints["return"]) if "return" in hints else "",
-            source=source.definition,
         ),
         warnings_found + unknown_param_warnings(docs, set(sig.parameters), source.definition),
     )
@@ -185,8 +166,7 @@ def _locate(fn: Callable[..., Any]) -> _Source:
 def _position(filename: str, lines: list[str], line: int, byte_offset: int) -> Location:
     """A 1-based location; ``ast`` columns are UTF-8 byte offsets, editors count characters."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    column = len(text.encode()[:byte_offset].decode(errors="ignore"))
-    return Location(filename, line, column + 1)
+    return Location(filename, line, character_column(text, byte_offset))
 
 
 # --- checks ----------------------------------------------------------------------------------

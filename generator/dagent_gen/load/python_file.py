@@ -7,7 +7,6 @@ Every object carries the file and line that created it, which becomes the source
 from __future__ import annotations
 
 import ast
-import dataclasses
 import linecache
 import runpy
 import sys
@@ -16,9 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dagent_gen.api import Agent, Project, Tool
+from pydantic import BaseModel
+
+from dagent_gen.api import Agent, Project, Tool, positional_fields
 from dagent_gen.codes import Code
-from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
+from dagent_gen.diagnostics import Diagnostic, Location, character_column, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
 RUN_NAME = "__dagent_definition__"
@@ -110,7 +112,7 @@ def _raised(path: Path, err: BaseException) -> Diagnostic:
         column = 0
         if offset is not None:
             text = linecache.getline(str(path), line)
-            column = len(text.encode()[:offset].decode(errors="ignore")) + 1
+            column = character_column(text, offset)
         where = Location(str(path), line, column)
     text = str(err)
     return error(
@@ -124,27 +126,64 @@ def _raised(path: Path, err: BaseException) -> Diagnostic:
 def _to_data(
     project: Project, source: SourceMap
 ) -> tuple[dict[str, Any] | None, SourceMap, list[Diagnostic]]:
-    diagnostics: list[Diagnostic] = []
-    calls = _CallSites()
-    source.add(("project",), project.location)
-    project_args = calls.arguments(project.location, Project)
-    for key, (where, _) in project_args.items():
-        if key in ("package", "task_queue", "description", "entry_agent"):
-            source.add(("project", key), where)
-    data: dict[str, Any] = {"project": {"package": project.package}}
-    for key in ("task_queue", "description", "entry_agent"):
-        value = getattr(project, key)
-        if value:
-            data["project"][key] = value
-    tools: dict[str, dict[str, Any]] = {}
-    explicit: set[str] = set()  # tools given as Tool(...), not as a bare function
-    agents: dict[str, dict[str, Any]] = {}
+    converter = _Converter(source)
+    data = converter.convert(project)
+    if converter.diagnostics:
+        return None, source, converter.diagnostics
+    return data, source, []
 
-    def items(value: Any, what: str, location: Location) -> list[Any]:
+
+def _options(value: BaseModel, fields: type[BaseModel], *always: str) -> dict[str, Any]:
+    """The keys of ``fields`` set to something other than their default, and unknown keywords.
+
+    The declared fields are the definition's keys (``definition.py``), so no key is listed
+    here; unknown keywords go on as keys for the validator to report ("did you mean ...").
+    """
+    entry: dict[str, Any] = {}
+    for key, info in fields.model_fields.items():
+        given = getattr(value, key)
+        if isinstance(given, tuple):
+            given = list(given)
+        if key in always or given != info.get_default(call_default_factory=True):
+            entry[key] = given
+    entry.update(value.model_extra or {})
+    return entry
+
+
+class _Converter:
+    """A ``Project`` and the objects it holds → TOML-shaped data, recording every location."""
+
+    def __init__(self, source: SourceMap) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+        self.calls = _CallSites()
+        self.tools: dict[str, dict[str, Any]] = {}
+        self.explicit: set[str] = set()  # tools given as Tool(...), not as a bare function
+        self.agents: dict[str, dict[str, Any]] = {}
+
+    def convert(self, project: Project) -> dict[str, Any]:
+        self.source.add(("project",), project.location)
+        project_args = self.calls.arguments(project.location, Project)
+        for key, (where, _) in project_args.items():
+            if key not in ("agents", "tools"):
+                self.source.add(("project", key), where)
+        data: dict[str, Any] = {"project": _options(project, ProjectFields, "package")}
+        for index, item in enumerate(
+            self.items(project.tools, "tools", _at(project_args, "tools", project.location))
+        ):
+            self.add_tool(item, _element(project_args, "tools", index, project.location))
+        agents_at = _at(project_args, "agents", project.location)
+        for agent in self.items(project.agents, "agents", agents_at):
+            self.add_agent(agent, project.location)
+        data["agents"] = self.agents
+        data["tools"] = self.tools
+        return data
+
+    def items(self, value: Any, what: str, location: Location) -> list[Any]:
         """The elements of a list argument; a diagnostic (and nothing) for anything else."""
         if isinstance(value, list | tuple):
             return list(value)
-        diagnostics.append(
+        self.diagnostics.append(
             error(
                 Code.INVALID_VALUE,
                 f"{what} must be a list, not {value!r}",
@@ -154,7 +193,8 @@ def _to_data(
         )
         return []
 
-    def add_tool(item: Tool | Callable[..., Any], location: Location) -> str | None:
+    def add_tool(self, item: Tool | Callable[..., Any], location: Location) -> str | None:
+        diagnostics, tools, source = self.diagnostics, self.tools, self.source
         tool = item if isinstance(item, Tool) else Tool(item, location=location)
         if not isinstance(tool.name, str | None):
             message = f"a tool name must be a string, not {tool.name!r}"
@@ -168,18 +208,7 @@ def _to_data(
                 error(Code.TOOL_DEFINED_IN_SCRIPT, problem, tool.location, _TOOL_HINT)
             )
             return None
-        entry: dict[str, Any] = {"function": ref}
-        if tool.description is not None:
-            entry["description"] = tool.description
-        for key, default in (("timeout", "60s"), ("retries", 3), ("max_output_chars", 20_000)):
-            if getattr(tool, key) != default:
-                entry[key] = getattr(tool, key)
-        if tool.non_retryable_errors:
-            entry["non_retryable_errors"] = (
-                list(tool.non_retryable_errors)
-                if isinstance(tool.non_retryable_errors, list | tuple)
-                else tool.non_retryable_errors  # the validator reports the wrong type
-            )
+        entry: dict[str, Any] = {"function": ref, **_options(tool, ToolFields)}
         name = tool.tool_name
         # A bare function (or "module:function") refers to the tool of that function, so
         # Project(tools=[Tool(fn, retries=1)]) sets the options and agents list plain `fn`.
@@ -187,7 +216,7 @@ def _to_data(
         if not isinstance(item, Tool) and same_function:
             return name
         if name in tools and tools[name] != entry:
-            if same_function and name not in explicit:
+            if same_function and name not in self.explicit:
                 tools[name] = entry
             else:
                 diagnostics.append(
@@ -201,8 +230,8 @@ def _to_data(
                 )
         tools.setdefault(name, entry)
         if isinstance(item, Tool):
-            explicit.add(name)
-            for key, (where, _) in calls.arguments(tool.location, Tool).items():
+            self.explicit.add(name)
+            for key, (where, _) in self.calls.arguments(tool.location, Tool).items():
                 if key != "name":
                     source.add(("tools", name, key), where)
         else:
@@ -210,50 +239,39 @@ def _to_data(
         source.add(("tools", name), tool.location)
         return name
 
-    for index, item in enumerate(
-        items(project.tools, "tools", _at(project_args, "tools", project.location))
-    ):
-        add_tool(item, _element(project_args, "tools", index, project.location))
-    for agent in items(project.agents, "agents", _at(project_args, "agents", project.location)):
+    def add_agent(self, agent: Any, project_location: Location) -> None:
+        diagnostics, source = self.diagnostics, self.source
         if not isinstance(agent, Agent):
             diagnostics.append(
                 error(
                     Code.INVALID_VALUE,
                     f"Project.agents must hold Agent objects, not {agent!r}",
-                    project.location,
+                    project_location,
                     "create agents with Agent(name, ...)",
                 )
             )
-            continue
+            return
         if not isinstance(agent.name, str):
             message = f"an agent name must be a string, not {agent.name!r}"
             diagnostics.append(
                 error(Code.INVALID_VALUE, message, agent.location, 'e.g. Agent("researcher")')
             )
-            continue
+            return
         source.add(("agents", agent.name), agent.location)
-        agent_args = calls.arguments(agent.location, Agent)
+        agent_args = self.calls.arguments(agent.location, Agent)
         for key, (where, _) in agent_args.items():
             if key != "name":
                 source.add(("agents", agent.name, key), where)
-        entry = _agent_entry(agent)
-        entry["tools"] = []
-        for index, item in enumerate(
-            items(agent.tools, "tools", _at(agent_args, "tools", agent.location))
-        ):
-            where = _element(agent_args, "tools", index, agent.location)
-            source.add(("agents", agent.name, "tools", index), where)
-            name = add_tool(item, where)
-            if name:
-                entry["tools"].append(name)
-        subagents = items(
+        entry = _options(agent, AgentFields)
+        entry["tools"] = self.agent_tools(agent, agent_args)
+        subagents = self.items(
             agent.subagents, "subagents", _at(agent_args, "subagents", agent.location)
         )
         entry["subagents"] = [sub.name if isinstance(sub, Agent) else sub for sub in subagents]
         for index in range(len(subagents)):
             where = _element(agent_args, "subagents", index, agent.location)
             source.add(("agents", agent.name, "subagents", index), where)
-        if agent.name in agents:
+        if agent.name in self.agents:
             diagnostics.append(
                 error(
                     Code.NAME_CLASH,
@@ -262,12 +280,19 @@ def _to_data(
                     "agent names become workflow types: give each agent its own name",
                 )
             )
-        agents[agent.name] = entry
-    data["agents"] = agents
-    data["tools"] = tools
-    if diagnostics:
-        return None, source, diagnostics
-    return data, source, []
+        self.agents[agent.name] = entry
+
+    def agent_tools(self, agent: Agent, agent_args: _Arguments) -> list[str]:
+        names: list[str] = []
+        for index, item in enumerate(
+            self.items(agent.tools, "tools", _at(agent_args, "tools", agent.location))
+        ):
+            where = _element(agent_args, "tools", index, agent.location)
+            self.source.add(("agents", agent.name, "tools", index), where)
+            name = self.add_tool(item, where)
+            if name:
+                names.append(name)
+        return names
 
 
 _Arguments = dict[str, tuple[Location, list[Location]]]
@@ -299,7 +324,7 @@ class _CallSites:
         if call is None:
             return {}
         lines = linecache.getlines(location.file)
-        fields = [f.name for f in dataclasses.fields(kind) if f.init and f.name != "location"]
+        fields = positional_fields(kind)
         found: _Arguments = {}
         for index, argument in enumerate(call.args):
             if isinstance(argument, ast.Starred) or index >= len(fields):
@@ -342,28 +367,14 @@ def _position(file: str, lines: list[str], node: ast.AST) -> Location:
     line: int = getattr(node, "lineno", 0)
     offset: int = getattr(node, "col_offset", 0)
     text = lines[line - 1] if 0 < line <= len(lines) else ""
-    return Location(file, line, len(text.encode()[:offset].decode(errors="ignore")) + 1)
+    return Location(file, line, character_column(text, offset))
 
 
-_AGENT_DEFAULTS = Agent("_")
-_AGENT_KEYS = (
-    "description", "model", "system_prompt", "max_steps", "planning", "base_url",
-    "api_key_env", "temperature", "max_tokens", "model_timeout", "model_retries",
-)  # fmt: skip
 _SURROGATE_HINT = "remove the escape; write the character itself or a valid `\\uXXXX` escape"
 _TOOL_HINT = (
     "define tools in a module next to dagent.py (e.g. tools.py) and import them; generated "
     "code imports that module, and never dagent.py"
 )
-
-
-def _agent_entry(agent: Agent) -> dict[str, Any]:
-    entry: dict[str, Any] = {}
-    for key in _AGENT_KEYS:
-        value = getattr(agent, key)
-        if value != getattr(_AGENT_DEFAULTS, key):
-            entry[key] = value
-    return entry
 
 
 def _function_ref(function: Callable[..., Any] | str) -> tuple[str, str | None]:
