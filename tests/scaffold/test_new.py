@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from dagent_gen import project_source, scaffold
 from dagent_gen.cli import app
+from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Location, error
 from dagent_gen.project_source import dagent_gen_source
 from dagent_gen.scaffold import new_project, parse_data
@@ -300,7 +301,7 @@ def test_failed_build_leaves_nothing_behind(
 
     def failing_build(dest: Path) -> list[Any]:
         seen.append(files_of(dest))
-        return [error("DG211", "the build failed", Location(str(dest / "dagent.toml"), 3))]
+        return [error(Code.INVALID_MODEL, "the build failed", Location(str(dest / "dagent.toml"), 3))]
 
     monkeypatch.setattr(scaffold, "_first_build", failing_build)
     dest, problems = new_project("agent", parent=tmp_path, format="toml", defaults=True, data={})
@@ -581,9 +582,12 @@ def test_the_version_is_written_once() -> None:
     assert importlib.metadata.version("dagent-gen") == version
     assert f'"dagent-gen>={version}"' in project_source.switch_commands(REPO)[0]
     for folder in ("generator", "templates/package"):
-        repeated = [
-            p for p in (REPO / folder).rglob("*") if p.is_file() and version in p.read_text()
-        ]
+        sources = [
+            p
+            for p in (REPO / folder).rglob("*")
+            if p.suffix in {".py", ".j2", ".toml", ".md"} and "cache" not in str(p)
+        ]  # source files only: caches (ruff, mypy, bytecode) are binary and not ours
+        repeated = [p for p in sources if version in p.read_text(encoding="utf-8")]
         assert repeated == [], repeated
 
 
