@@ -72,7 +72,7 @@ def add_an_activity_before_the_loop(workflow: Path) -> None:
     edited = source.replace(
         "        answer = await self._work()\n",
         "        await workflow.execute_activity(\n"
-        '            calculate, {"expression": "1 + 1"}, '
+        '            calculate_activity, {"expression": "1 + 1"}, '
         "start_to_close_timeout=timedelta(seconds=10)\n"
         "        )\n"
         "        answer = await self._work()\n",
