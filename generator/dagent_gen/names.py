@@ -15,6 +15,8 @@ import keyword
 import re
 import sys
 
+from dagent_gen.runtime import RUNTIME_MODULES as RUNTIME_FILES
+
 # Agent and tool names: module file names, workflow/activity type names, model tool names.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # OpenAI function names match ^[a-zA-Z0-9_-]{1,64}$; sub-agents are offered as functions too,
@@ -42,17 +44,8 @@ RUNTIME_MODULES = frozenset(
 RESERVED_ACTIVITY_NAMES = frozenset({"call_model"})
 # Top-level modules of the generated package (a tool module there would be overwritten).
 GENERATED_MODULES = frozenset(
-    {
-        "agents",
-        "client",
-        "llm",
-        "loop_support",
-        "messages",
-        "tool_support",
-        "tools",
-        "worker",
-        "workflows",
-    }
+    {"agents", "client", "tools", "worker", "workflows"}
+    | {name.removesuffix(".py") for name in RUNTIME_FILES}
 )
 
 

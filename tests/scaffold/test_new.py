@@ -60,6 +60,7 @@ COMMON_FILES = {
     "{pkg}/agent_spec.py",
     "{pkg}/agents.py",
     "{pkg}/client.py",
+    "{pkg}/connection.py",
     "{pkg}/conversation.py",
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",

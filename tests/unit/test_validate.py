@@ -595,8 +595,11 @@ def test_generated_module_names_are_known_to_the_name_rules() -> None:
     the list of generated top-level modules must follow the templates."""
     from dagent_gen.names import GENERATED_MODULES
     from dagent_gen.render import templates_dir
+    from dagent_gen.runtime import RUNTIME_MODULES
 
     package = templates_dir() / "package"
     modules = {p.name.removesuffix(".py.j2") for p in package.glob("*.py.j2")}
     modules |= {p.name for p in package.iterdir() if p.is_dir()}
+    modules |= {name.removesuffix(".py") for name in RUNTIME_MODULES}  # copied, not rendered
     assert modules - {"__init__"} == GENERATED_MODULES
+    assert {"agent_spec", "connection", "conversation"} <= GENERATED_MODULES
