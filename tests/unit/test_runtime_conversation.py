@@ -235,3 +235,25 @@ def test_malformed_references_are_refused(ref: list[str]) -> None:
     request.new[1] = ref
     with pytest.raises(ConversationUnavailableError):
         run.model_view(request)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ChatMessage(role="tool", content="observation 3", tool_call_id="c3", tool_calls=[]),
+        ChatMessage(role="user", content="x", tool_call_id="c"),
+        ChatMessage(role="tool", content="observation 3"),
+        ChatMessage(role="user", content=None),
+        ChatMessage(role="system", content="late system message"),
+    ],
+)
+def test_new_messages_of_any_shape_reach_the_model_exactly(odd: ChatMessage) -> None:
+    """A new message the loop would not write (a hand edit) still reaches the model exactly:
+    through a cheaper reference when one describes it, else through the query."""
+    run = Run(ConversationCache())
+    run.model_view()
+    run.step(3)
+    if odd.tool_call_id == "c3":  # the latest tool result, given a tool call by hand
+        odd.tool_calls.append(ToolCall("odd", "step", "{}"))
+    run.messages.append(odd)
+    assert run.model_view() == run.messages

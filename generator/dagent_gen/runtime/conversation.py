@@ -136,11 +136,11 @@ class ConversationDigests:
     @staticmethod
     def _ref(message: ChatMessage, digest: str) -> MessageRef:
         content = message.content
-        if message.role == "tool" and content is not None and message.tool_call_id is not None:
-            return ["tool", text_digest(content), message.tool_call_id]
         if message.role == "assistant" or content is None or message.tool_calls:
             return ["reply", digest]  # a model reply is found by its digest alone
         if message.tool_call_id is not None:
+            if message.role == "tool":
+                return ["tool", text_digest(content), message.tool_call_id]
             return ["reply", digest]  # no cheaper shape: read through the query
         if message.role in _INLINED_ROLES and len(content) <= INLINE_MAX_CHARS:
             return ["inline", message.role, content]
