@@ -89,7 +89,7 @@ class FactCheckerWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
-            summary=f"step {self._steps}",  # the agent is the workflow type; every step is in history
+            summary=f"step {self._steps}",  # kept short: each one is in history
         )
         self._usage.add(reply.usage)
         message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
