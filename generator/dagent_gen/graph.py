@@ -6,6 +6,7 @@ request that changes the definition shows the changed picture. GitHub renders it
 
 from __future__ import annotations
 
+from dagent_gen.loop_vocabulary import WRITE_TODOS
 from dagent_gen.model import ProjectModel
 
 
@@ -25,10 +26,10 @@ def mermaid(project: ProjectModel) -> str:
         kind = "async" if tool.is_async else "thread pool"
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
     if any(agent.planning for agent in project.agents):
-        lines.append('    builtin_write_todos{{"write_todos<br/>built-in"}}:::builtin')
+        lines.append(f'    builtin_{WRITE_TODOS}{{{{"{WRITE_TODOS}<br/>built-in"}}}}:::builtin')
     for agent in project.agents:
         if agent.planning:
-            lines.append(f"    agent_{agent.name} -.-> builtin_write_todos")
+            lines.append(f"    agent_{agent.name} -.-> builtin_{WRITE_TODOS}")
         for tool in agent.tools:
             lines.append(f"    agent_{agent.name} --> tool_{tool.name}")
         for sub in agent.subagents:

@@ -12,40 +12,8 @@ from typing import Any
 from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
+from dagent_gen.loop_vocabulary import LOOP_PROMPTS, WRITE_TODOS, WRITE_TODOS_TOOL, delegate_tool
 from dagent_gen.names import activity_name, workflow_class_name
-
-WRITE_TODOS_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "write_todos",
-        "description": (
-            "Write or replace your todo list: the plan of steps that completes the task. "
-            "Call it again to revise the plan or to mark items completed."
-        ),
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "todos": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "content": {"type": "string", "description": "What to do."},
-                            "status": {
-                                "type": "string",
-                                "enum": ["pending", "in_progress", "completed"],
-                            },
-                        },
-                        "required": ["content"],
-                        "additionalProperties": False,
-                    },
-                }
-            },
-            "required": ["todos"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -99,31 +67,7 @@ class SubagentRef:
 
     @property
     def definition(self) -> dict[str, Any]:
-        purpose = f": {self.description}" if self.description else ""
-        return {
-            "type": "function",
-            "function": {
-                "name": self.name,
-                "description": (
-                    f"Delegate a task to the {self.name} agent{purpose}. It works on its own "
-                    "and returns its answer."
-                ),
-                "parameters": {
-                    "type": "object",
-                    "properties": {
-                        "task": {
-                            "type": "string",
-                            "description": (
-                                "A complete, self-contained description of the work: the "
-                                "agent sees nothing else."
-                            ),
-                        }
-                    },
-                    "required": ["task"],
-                    "additionalProperties": False,
-                },
-            },
-        }
+        return delegate_tool(self.name, self.description)
 
 
 @dataclass(frozen=True)
@@ -169,8 +113,18 @@ class AgentModel:
 
     @property
     def offered_names(self) -> list[str]:
-        names = ["write_todos"] if self.planning else []
+        names = [WRITE_TODOS] if self.planning else []
         return names + [tool.name for tool in self.tools] + [sub.name for sub in self.subagents]
+
+    @property
+    def builtin_tool(self) -> str:
+        """The name of the planning tool the loop handles itself."""
+        return WRITE_TODOS
+
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The texts of the loop's prompt constants (``PLAN_PROMPT``, ...), by kind."""
+        return dict(LOOP_PROMPTS)
 
     @property
     def tool_definitions(self) -> list[dict[str, Any]]:
@@ -193,6 +147,10 @@ class ProjectModel:
     @property
     def uses_planning(self) -> bool:
         return any(agent.planning for agent in self.agents)
+
+    @property
+    def write_todos_tool(self) -> dict[str, Any]:
+        return WRITE_TODOS_TOOL
 
     @property
     def delegates(self) -> list[SubagentRef]:

@@ -18,7 +18,7 @@ import jinja2
 
 from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
-from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel
+from dagent_gen.model import ProjectModel
 from dagent_gen.runtime import RUNTIME_MODULES
 
 
@@ -85,11 +85,7 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
     def render(template: str, path: str, ownership: Ownership, **context: Any) -> GeneratedFile:
         header = _HEADERS[ownership].format(source=project.definition_file)
         text = env.get_template(template).render(
-            project=project,
-            header=header,
-            write_todos_tool=WRITE_TODOS_TOOL,
-            agent_defaults=AgentFields(),
-            **context,
+            project=project, header=header, agent_defaults=AgentFields(), **context
         )
         return GeneratedFile(f"{package}/{path}", text, ownership)
 
@@ -176,13 +172,14 @@ _STRING_CHUNK = 60
 
 def _string_literal(value: str) -> str:
     """A string literal; long ones become parenthesised implicit concatenations split after
-    spaces or newlines, so generated lines stay within the line length."""
+    spaces and at line breaks, so generated lines stay within the line length."""
     if len(value) <= _STRING_CHUNK:
         return json.dumps(value, ensure_ascii=False)
     chunks: list[str] = []
     current = ""
     for piece in re.split(r"(?<=[ \n])", value):
-        if current and len(current) + len(piece) > _STRING_CHUNK:
+        # a chunk ends at a line break too, so a multi-line prompt reads line by line
+        if current and (current.endswith("\n") or len(current) + len(piece) > _STRING_CHUNK):
             chunks.append(current)
             current = ""
         current += piece

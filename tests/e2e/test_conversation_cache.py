@@ -55,8 +55,8 @@ def step(i: int) -> str:
 
 EDITS = [
     (
-        '        self._stop_reason = "done"\n',
-        '        self._stop_reason = "done"\n'
+        '        self._stop_reason: StopReason = "done"\n',
+        '        self._stop_reason: StopReason = "done"\n'
         "        self._queries = 0  # test hooks: messages queries served, pauses\n"
         "        self._pauses = 0\n"
         "        self._resumes = 0\n",

@@ -136,3 +136,60 @@ def test_hand_edit_survives_rebuild_and_runs(
     tool_results = [m["content"] for m in second["messages"] if m["role"] == "tool"]
     assert tool_results == ["hello", "HI"]
     assert model_server.violations == []
+
+
+def test_hand_edited_system_prompt_survives_rebuild_and_reaches_the_model(
+    tmp_path: Path,
+    temporal_server: TemporalDevServer,
+    model_server: ScriptedModelServer,
+    start_worker: StartWorker,
+) -> None:
+    """Every prompt lives in the merged workflow module: the system prompt is edited there (not
+    in the managed agents.py), kept by a rebuild that changes the definition, and sent."""
+    project = write_project(tmp_path / "prompt", "edited_agent", DEFINITION, {"edit_tools": TOOLS})
+    workflow_file = project.root / "edited_agent" / "workflows" / "helper.py"
+    source = workflow_file.read_text(encoding="utf-8")
+    generated_prompt = 'SYSTEM_PROMPT = "You are helpful."\n'
+    assert source.count(generated_prompt) == 1
+    assert "You are helpful." not in (project.root / "edited_agent" / "agents.py").read_text()
+    edited_prompt = 'SYSTEM_PROMPT = "You are helpful. Answer in French (a hand edit)."\n'
+    workflow_file.write_text(source.replace(generated_prompt, edited_prompt), encoding="utf-8")
+
+    definition = project.root / "dagent.toml"
+    definition.write_text(
+        DEFINITION.replace('tools = ["shout"]', 'tools = ["shout", "whisper"]')
+        + '\n[tools.whisper]\nfunction = "edit_tools:whisper"\nretries = 0\n',
+        encoding="utf-8",
+    )
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "dagent_gen.cli", "build", str(project.root)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    merged = workflow_file.read_text(encoding="utf-8")
+    assert edited_prompt in merged and 'case "whisper":' in merged
+
+    worker = start_worker(project)
+    model_server.add(text("Bonjour"))
+
+    async def run() -> dict[str, object]:
+        client = await connect(temporal_server)
+        result: dict[str, object] = await client.execute_workflow(
+            "helper",
+            {"task": "Greet"},
+            id=unique("prompt"),
+            task_queue=worker.task_queue,
+            result_type=dict,
+        )
+        return result
+
+    assert asyncio.run(run())["answer"] == "Bonjour"
+    (request,) = model_server.requests
+    assert request["messages"][0] == {
+        "role": "system",
+        "content": "You are helpful. Answer in French (a hand edit).",
+    }
+    assert model_server.violations == []

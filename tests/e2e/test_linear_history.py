@@ -61,7 +61,7 @@ def step(i: int) -> str:
 '''
 
 STEP_COUNTS = (10, 25, 40)
-MAX_BYTES_PER_STEP = 6000
+MAX_BYTES_PER_STEP = 5700  # measured 5,613 (was 5,921 with 32-hex digests and dict references)
 
 
 def marker(i: int) -> str:

@@ -140,8 +140,10 @@ def test_planning_run_with_tools_and_writer_subagent(
     inputs = parent.activity_inputs("call_model")
     keys = {"agent", "message_count", "tool_choice", "prefix_digest", "new"}
     assert all(set(item) == keys for item in inputs)
-    inline = {ref["role"] for item in inputs for ref in item["new"] if ref["content"] is not None}
+    inline = {ref[1] for item in inputs for ref in item["new"] if ref[0] == "inline"}
     assert inline == {"system", "user"}
+    # model replies by digest alone, tool results by the digest of their text
+    assert {ref[0] for item in inputs for ref in item["new"]} == {"inline", "reply", "tool"}
     assert inputs[0]["tool_choice"] == "write_todos"
     assert inputs[-1]["tool_choice"] == "none"
 

@@ -43,4 +43,4 @@ def test_generated_runtime_works_as_the_packages_own(generated: ImportedPackage)
     history = [messages.ChatMessage(role="user", content="hi")]
     request = conversation.ConversationDigests().request("assistant", history, "auto")
     assert isinstance(request, messages.ModelRequest)
-    assert request.new[0].content == "hi"
+    assert request.new[0] == ["inline", "user", "hi"]

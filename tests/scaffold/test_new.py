@@ -61,6 +61,7 @@ COMMON_FILES = {
     "{pkg}/agent_spec.py",
     "{pkg}/agents.py",
     "{pkg}/client.py",
+    "{pkg}/connection.py",
     "{pkg}/conversation.py",
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",
@@ -301,7 +302,9 @@ def test_failed_build_leaves_nothing_behind(
 
     def failing_build(dest: Path) -> list[Any]:
         seen.append(files_of(dest))
-        return [error(Code.INVALID_MODEL, "the build failed", Location(str(dest / "dagent.toml"), 3))]
+        return [
+            error(Code.INVALID_MODEL, "the build failed", Location(str(dest / "dagent.toml"), 3))
+        ]
 
     monkeypatch.setattr(scaffold, "_first_build", failing_build)
     dest, problems = new_project("agent", parent=tmp_path, format="toml", defaults=True, data={})

@@ -63,7 +63,7 @@ def test_check_exit_codes(project: Project) -> None:
     project.reset()
 
     # A managed file edited by hand (JSON output).
-    project.write(AGENTS, project.read(AGENTS).replace("You lead.", "You lead well."))
+    project.write(AGENTS, project.read(AGENTS) + "# a hand edit\n")
     edited = _json(project.check("--format", "json", expect=4))
     assert edited["status"] == "edited"
     assert edited["files"] == [{"kind": "edited", "path": AGENTS}]

@@ -75,14 +75,14 @@ def test_ejected_file_is_never_touched_again(project: Project) -> None:
     """Scenario 20: after `eject`, definition changes that would rewrite the file leave it as
     the user has it, and check stays clean."""
     project.cli("eject", AGENTS)
-    project.edit(AGENTS, 'system_prompt="You help."', 'system_prompt="You help (my prompt)."')
+    project.edit(AGENTS, "HELPER_AGENT = AgentSpec(", "HELPER_AGENT = AgentSpec(  # my settings")
     project.commit("ejected and edited agents.py")
     project.set_definition(with_tool(definition(), "helper", "echo"))
 
     project.build()
 
     agents = project.read(AGENTS)
-    assert "You help (my prompt)." in agents and "ECHO_TOOL" not in agents
+    assert "# my settings" in agents and "ECHO_TOOL" not in agents
     assert "then ejected" in agents.splitlines()[0]
     lock = json.loads(project.read(LOCK))
     assert lock["files"][AGENTS]["ownership"] == "ejected"

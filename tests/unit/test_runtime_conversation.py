@@ -17,6 +17,8 @@ from dagent_gen.runtime.conversation import (
     ConversationDigests,
     ConversationUnavailableError,
     message_digest,
+    ref_digest,
+    text_digest,
 )
 from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ModelRequest, ToolCall
 
@@ -177,7 +179,7 @@ def test_unavailable_conversation_is_an_error() -> None:
 def test_messages_that_do_not_match_their_digests_are_refused() -> None:
     run = Run(ConversationCache())
     request = run.digests.request("agent", run.messages, "auto")
-    request.new[1].content = None  # not inline: the activity must ask the workflow
+    request.new[1] = ["text", "user", text_digest("Take steps.")]  # not inline: must ask
     run.messages[1] = ChatMessage(role="user", content="changed after the request")
     with pytest.raises(ConversationUnavailableError, match="do not match"):
         run.model_view(request)
@@ -206,3 +208,52 @@ def test_digests_cover_every_field_and_any_text() -> None:
     ]
     digests = {message_digest(m) for m in [base, *variants]}
     assert len(digests) == 1 + len(variants)
+
+
+def test_references_are_short_and_name_exactly_one_message() -> None:
+    """Every step's request is in history: references stay small, and each determines the
+    digest of the message it names, whatever its shape."""
+    run = Run(ConversationCache())
+    run.step(0)
+    run.messages.append(ChatMessage(role="user", content="x" * 20_000))  # too long to inline
+    request = run.digests.request("agent", run.messages, "auto")
+    assert [ref[0] for ref in request.new] == ["inline", "inline", "reply", "tool", "text"]
+    assert [ref_digest(ref) for ref in request.new] == [message_digest(m) for m in run.messages]
+    assert all(len(ref) <= 3 for ref in request.new)
+    assert len(request.new[2][1]) == 16  # 64 bits: plenty for a per-workflow conversation
+    assert run.model_view(request) == run.messages
+    run.step(1)
+    assert len(run.digests.request("agent", run.messages, "auto").prefix_digest) == 16
+
+
+@pytest.mark.parametrize(
+    "ref", [[], ["reply"], ["tool", "0" * 16], ["text", "nobody", "0" * 16], ["other", "x"]]
+)
+def test_malformed_references_are_refused(ref: list[str]) -> None:
+    run = Run(ConversationCache())
+    request = run.digests.request("agent", run.messages, "auto")
+    request.new[1] = ref
+    with pytest.raises(ConversationUnavailableError):
+        run.model_view(request)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ChatMessage(role="tool", content="observation 3", tool_call_id="c3", tool_calls=[]),
+        ChatMessage(role="user", content="x", tool_call_id="c"),
+        ChatMessage(role="tool", content="observation 3"),
+        ChatMessage(role="user", content=None),
+        ChatMessage(role="system", content="late system message"),
+    ],
+)
+def test_new_messages_of_any_shape_reach_the_model_exactly(odd: ChatMessage) -> None:
+    """A new message the loop would not write (a hand edit) still reaches the model exactly:
+    through a cheaper reference when one describes it, else through the query."""
+    run = Run(ConversationCache())
+    run.model_view()
+    run.step(3)
+    if odd.tool_call_id == "c3":  # the latest tool result, given a tool call by hand
+        odd.tool_calls.append(ToolCall("odd", "step", "{}"))
+    run.messages.append(odd)
+    assert run.model_view() == run.messages

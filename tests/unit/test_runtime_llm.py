@@ -18,7 +18,7 @@ from dagent_gen.runtime.conversation import CACHE, ConversationDigests
 from dagent_gen.runtime.messages import ChatMessage, ModelReply
 from dagent_gen.testing import ScriptedModelServer, call, text, tool_calls
 
-SPEC = AgentSpec(name="unit", model="m", system_prompt="You are terse.", tools=())
+SPEC = AgentSpec(name="unit", model="m", tools=())
 
 
 @pytest.fixture

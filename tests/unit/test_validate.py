@@ -603,3 +603,4 @@ def test_generated_module_names_are_known_to_the_name_rules() -> None:
     runtime = Path(dagent_gen.runtime.__file__).parent
     modules |= {p.stem for p in runtime.glob("*.py")} - {"agents"}  # agents.py: a stand-in
     assert modules - {"__init__"} == GENERATED_MODULES
+    assert {"agent_spec", "connection", "conversation"} <= GENERATED_MODULES

@@ -10,9 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Literal
+from typing import get_args
 
 from temporalio.converter import PayloadConverter
 from temporalio.converter import default as default_converter
+
+Role = Literal["system", "user", "assistant", "tool"]
+TodoStatus = Literal["pending", "in_progress", "completed"]
+StopReason = Literal["done", "max_steps"]
+ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
+ROLES: tuple[Role, ...] = get_args(Role)
+TODO_STATUSES: tuple[TodoStatus, ...] = get_args(TodoStatus)
+
+MessageRef = list[str]
+"""One message of a model request, named instead of copied into history again; the shapes are
+described in ``conversation.py``."""
 
 
 @dataclass
@@ -27,7 +40,7 @@ class Todo:
     """One item of an agent's plan."""
 
     content: str
-    status: str = "pending"  # pending | in_progress | completed
+    status: TodoStatus = "pending"
 
 
 @dataclass
@@ -49,7 +62,7 @@ class AgentOutput:
     """Result of every agent workflow."""
 
     answer: str
-    stop_reason: str = "done"  # done | max_steps
+    stop_reason: StopReason = "done"
     steps: int = 0
     todos: list[Todo] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -68,7 +81,7 @@ class ToolCall:
 class ChatMessage:
     """One Chat Completions message, kept by the workflow and served to the model activity."""
 
-    role: str  # system | user | assistant | tool
+    role: Role
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
@@ -100,22 +113,6 @@ class MessageWindow:
 
 
 @dataclass
-class MessageRef:
-    """One message of a model request, named by digest instead of copied into history again.
-
-    Model replies and tool results are in history already (as activity results); the activity
-    that produced one keeps it in its worker's cache by digest. Prompts the workflow writes
-    itself are in no history, so they travel ``content`` inline (when short).
-    """
-
-    digest: str  # of the whole message (conversation.message_digest)
-    role: str
-    content_digest: str | None = None  # of its text (conversation.text_digest)
-    tool_call_id: str | None = None
-    content: str | None = None
-
-
-@dataclass
 class ModelRequest:
     """Input of the ``call_model`` activity.
 
@@ -129,7 +126,7 @@ class ModelRequest:
 
     agent: str
     message_count: int
-    tool_choice: str = "auto"  # auto | none | required | the name of one tool
+    tool_choice: ToolChoice = "auto"
     prefix_digest: str = ""  # "" (requests of older workflow code): read every message
     new: list[MessageRef] = field(default_factory=list)
 

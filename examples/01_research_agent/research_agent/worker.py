@@ -21,15 +21,13 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from temporalio.client import Client
-from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
 from research_agent.agents import TASK_QUEUE
+from research_agent.connection import connect
 from research_agent.tools import ALL_ACTIVITIES
 from research_agent.workflows import ALL_WORKFLOWS
 
-DEFAULT_ADDRESS = "localhost:7233"
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"
 DEFAULT_MAX_ACTIVITIES = 32
@@ -74,13 +72,6 @@ def max_activities() -> int:
     if not value.isdigit() or int(value) < 1:
         sys.exit(f"{MAX_ACTIVITIES_ENV}={value!r} is not a positive whole number")
     return int(value)
-
-
-async def connect() -> Client:
-    """A client configured from the environment / config profile, as every Temporal tool does."""
-    config = ClientConfig.load_client_connect_config()
-    config.setdefault("target_host", DEFAULT_ADDRESS)
-    return await Client.connect(**config)
 
 
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:

@@ -26,12 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from .messages import ROLES
 from .messages import ChatMessage
 from .messages import MessageRef
 from .messages import ModelRequest
+from .messages import Role
 
 INLINE_MAX_CHARS = 16_000  # longer prompts are read through the query, not copied into history
 _INLINED_ROLES = ("system", "user")  # written by the workflow: no activity result holds them
+DIGEST_CHARS = 16  # 64 bits: collisions need ~4e9 texts; every request costs these in history
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -46,14 +49,51 @@ class ConversationUnavailableError(Exception):
 
 def text_digest(text: str) -> str:
     # surrogatepass: a lone surrogate (possible in JSON text) must hash, not raise
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:DIGEST_CHARS]
 
 
 def message_digest(message: ChatMessage) -> str:
     calls = [[call.id, call.name, call.arguments] for call in message.tool_calls]
     content = None if message.content is None else text_digest(message.content)
-    canonical = json.dumps([message.role, content, message.tool_call_id, calls])
-    return text_digest(canonical)
+    return _message_digest(message.role, content, message.tool_call_id, calls)
+
+
+def _message_digest(
+    role: str, content_digest: str | None, tool_call_id: str | None, calls: list[list[str]]
+) -> str:
+    return text_digest(json.dumps([role, content_digest, tool_call_id, calls]))
+
+
+# A reference to one message of a request (``ModelRequest.new``), a short list of strings so
+# that it costs few bytes of history on every step:
+#   ["reply", digest]                   named by its digest alone (a model reply)
+#   ["tool", text digest, tool_call_id]  a tool result, by the digest of its text
+#   ["text", role, text digest]          another message by its text (a prompt too long to inline)
+#   ["inline", role, content]            a prompt the workflow wrote, carried inline
+# Every shape determines the digest of the message it names (``ref_digest``), so a cached text
+# or reply is used only when the message it makes is exactly the one the workflow holds.
+
+
+def _role(value: str) -> Role:
+    for role in ROLES:
+        if value == role:
+            return role
+    raise ConversationUnavailableError(f"not a message role: {value!r}")
+
+
+def ref_digest(ref: MessageRef) -> str:
+    """The digest of the message ``ref`` names."""
+    kind = ref[0] if ref else ""
+    if kind == "reply" and len(ref) == 2:
+        return ref[1]
+    if kind == "tool" and len(ref) == 3:
+        return _message_digest("tool", ref[1], ref[2], [])
+    if kind == "text" and len(ref) == 3:
+        return _message_digest(_role(ref[1]), ref[2], None, [])
+    if kind == "inline" and len(ref) == 3:
+        return message_digest(ChatMessage(role=_role(ref[1]), content=ref[2]))
+    raise ConversationUnavailableError(f"not a message reference: {ref!r}")
 
 
 def chain(previous: str, digest: str) -> str:
@@ -98,20 +138,15 @@ class ConversationDigests:
     @staticmethod
     def _ref(message: ChatMessage, digest: str) -> MessageRef:
         content = message.content
-        inline = (
-            message.role in _INLINED_ROLES
-            and content is not None
-            and len(content) <= INLINE_MAX_CHARS
-            and not message.tool_calls
-        )
-        by_text = content is not None and not inline and message.role != "assistant"
-        return MessageRef(  # a model reply is found by its digest alone
-            digest=digest,
-            role=message.role,
-            content_digest=text_digest(content) if by_text and content is not None else None,
-            tool_call_id=message.tool_call_id,
-            content=content if inline else None,
-        )
+        if message.role == "assistant" or content is None or message.tool_calls:
+            return ["reply", digest]  # a model reply is found by its digest alone
+        if message.tool_call_id is not None:
+            if message.role == "tool":
+                return ["tool", text_digest(content), message.tool_call_id]
+            return ["reply", digest]  # no cheaper shape: read through the query
+        if message.role in _INLINED_ROLES and len(content) <= INLINE_MAX_CHARS:
+            return ["inline", message.role, content]
+        return ["text", message.role, text_digest(content)]
 
 
 @dataclass
@@ -173,7 +208,7 @@ class ConversationCache:
         tail = [message for message in resolved if message is not None]
         if len(tail) < len(resolved):
             tail = await _fetch_all(fetch, start, count)
-            if [message_digest(m) for m in tail] != [ref.digest for ref in request.new]:
+            if [message_digest(m) for m in tail] != [ref_digest(ref) for ref in request.new]:
                 raise ConversationUnavailableError("the workflow's new messages do not match")
         entry.messages.extend(tail)
         _extend_chain(entry, tail)
@@ -181,17 +216,26 @@ class ConversationCache:
         return list(entry.messages)
 
     def _resolve(self, ref: MessageRef) -> ChatMessage | None:
-        with self._lock:
-            message = self._replies.get(ref.digest)
-            text = self._texts.get(ref.content_digest) if ref.content_digest else None
-        if message is None:
-            content = ref.content
-            if content is None and ref.content_digest is not None:
-                content = text
-                if content is None:
-                    return None
-            message = ChatMessage(role=ref.role, content=content, tool_call_id=ref.tool_call_id)
-        return message if message_digest(message) == ref.digest else None
+        digest = ref_digest(ref)
+        message: ChatMessage | None = None
+        if ref[0] == "reply":
+            with self._lock:
+                message = self._replies.get(digest)
+        elif ref[0] == "inline":
+            message = ChatMessage(role=_role(ref[1]), content=ref[2])
+        else:
+            tool = ref[0] == "tool"
+            with self._lock:
+                text = self._texts.get(ref[1] if tool else ref[2])
+            if text is None:
+                return None
+            message = (
+                ChatMessage(role="tool", content=text, tool_call_id=ref[2])
+                if tool
+                else ChatMessage(role=_role(ref[1]), content=text)
+            )
+        # checked, not trusted: a cached text or reply that makes another message is not used
+        return message if message is not None and message_digest(message) == digest else None
 
 
 CACHE = ConversationCache()

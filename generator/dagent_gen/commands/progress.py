@@ -16,6 +16,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
+from dagent_gen.loop_vocabulary import WRITE_TODOS
+
 EXCERPT = 100
 
 
@@ -140,7 +142,7 @@ def _describe_reply(reply: dict[str, Any]) -> str | None:
     message = reply.get("message") or {}
     calls = message.get("tool_calls") or []
     for call in calls:
-        if call.get("name") == "write_todos":
+        if call.get("name") == WRITE_TODOS:
             try:
                 todos = json.loads(call.get("arguments") or "{}").get("todos", [])
             except (ValueError, AttributeError):

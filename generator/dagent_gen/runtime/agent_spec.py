@@ -12,7 +12,6 @@ class AgentSpec:
 
     name: str
     model: str
-    system_prompt: str
     tools: tuple[dict[str, Any], ...]
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"

@@ -15,12 +15,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
 from temporalio.exceptions import FailureError
 
+from .messages import TODO_STATUSES
 from .messages import ChatMessage
 from .messages import Todo
+from .messages import TodoStatus
 from .messages import ToolCall
 
-WRITE_TODOS = "write_todos"
-TODO_STATUSES = ("pending", "in_progress", "completed")
+WRITE_TODOS = "write_todos"  # the generator names it too; a test keeps the two equal
 
 
 def parse_arguments(call: ToolCall) -> dict[str, Any] | str:
@@ -40,7 +41,7 @@ def parse_arguments(call: ToolCall) -> dict[str, Any] | str:
 def parse_todos(arguments: dict[str, Any]) -> list[Todo] | str:
     """The todo list written by ``write_todos``, or an error text for the model."""
     usage = (
-        'Error: call write_todos with {"todos": [{"content": "...", "status": "pending"}]}; '
+        f'Error: call {WRITE_TODOS} with {{"todos": [{{"content": "...", "status": "pending"}}]}}; '
         f"status is one of {', '.join(TODO_STATUSES)}."
     )
     items = arguments.get("todos")
@@ -51,13 +52,17 @@ def parse_todos(arguments: dict[str, Any]) -> list[Todo] | str:
         if isinstance(item, str) and item.strip():
             todos.append(Todo(content=item.strip()))
         elif isinstance(item, dict) and isinstance(item.get("content"), str):
-            status = item.get("status", "pending")
-            if status not in TODO_STATUSES:
+            status = _status(item.get("status", "pending"))
+            if status is None:
                 return usage
             todos.append(Todo(content=item["content"], status=status))
         else:
             return usage
     return todos
+
+
+def _status(value: object) -> TodoStatus | None:
+    return next((status for status in TODO_STATUSES if status == value), None)
 
 
 def describe_todos(todos: list[Todo]) -> str:

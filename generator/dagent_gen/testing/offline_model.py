@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagent_gen.loop_vocabulary import WRITE_TODOS
 from dagent_gen.testing.model_server import Reply, _text_of, call, text, tool_calls
 from dagent_gen.testing.offline_arguments import arguments_for, tool_score
 
 JsonObject = dict[str, Any]
 NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
-PLANNING_TOOL = "write_todos"
+PLANNING_TOOL = WRITE_TODOS
 
 
 def offline_reply(request: JsonObject) -> Reply:

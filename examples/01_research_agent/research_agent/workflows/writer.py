@@ -15,7 +15,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from research_agent.agents import WRITER_AGENT
     from research_agent.conversation import ConversationDigests
     from research_agent.llm import call_model
     from research_agent.loop_support import tool_call_ids
@@ -24,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import AgentOutput
     from research_agent.messages import ChatMessage
     from research_agent.messages import MessageWindow
+    from research_agent.messages import StopReason
     from research_agent.messages import Todo
     from research_agent.messages import Usage
 
@@ -35,6 +35,8 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
+# Every prompt this agent writes into the conversation; edit them here (builds merge edits).
+SYSTEM_PROMPT = "You write clear reports."
 
 
 @workflow.defn(name="writer")
@@ -46,13 +48,13 @@ class WriterWorkflow:
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
-        self._stop_reason = "done"
+        self._stop_reason: StopReason = "done"
         self._usage = Usage()
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
         self._messages = [
-            ChatMessage(role="system", content=WRITER_AGENT.system_prompt),
+            ChatMessage(role="system", content=SYSTEM_PROMPT),
             ChatMessage(role="user", content=input.task),
         ]
         answer = await self._call_model("auto")  # no tools: one call answers
@@ -66,7 +68,7 @@ class WriterWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
-            summary=f"writer step {self._steps}",
+            summary=f"step {self._steps}",  # kept short: each one is in history
         )
         self._usage.add(reply.usage)
         message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))

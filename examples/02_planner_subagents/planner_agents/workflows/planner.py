@@ -19,7 +19,6 @@ from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from planner_agents.agents import PLANNER_AGENT
     from planner_agents.conversation import ConversationDigests
     from planner_agents.llm import call_model
     from planner_agents.loop_support import WRITE_TODOS
@@ -33,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import AgentOutput
     from planner_agents.messages import ChatMessage
     from planner_agents.messages import MessageWindow
+    from planner_agents.messages import StopReason
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
@@ -49,13 +49,18 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
+# Every prompt this agent writes into the conversation; edit them here (builds merge edits).
+SYSTEM_PROMPT = (
+    "You plan work as a todo list, delegate each part to the "
+    "right specialist, and combine their answers."
+)
 PLAN_PROMPT = (
     "Before you start, call write_todos with a short plan: the steps that complete the task."
 )
 TODO_PROMPT = (
     "Work on todo {number} of {total}: {content}\n"
-    "Use the tools you need. When this todo is done, reply with a short summary and no "
-    "tool calls."
+    "Use the tools you need. When this todo is done, reply with "
+    "a short summary and no tool calls."
 )
 ANSWER_PROMPT = "All todos are done. Write the final answer to the original task."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
@@ -70,14 +75,14 @@ class PlannerWorkflow:
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
-        self._stop_reason = "done"
+        self._stop_reason: StopReason = "done"
         self._usage = Usage()
         self._children = 0
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
         self._messages = [
-            ChatMessage(role="system", content=PLANNER_AGENT.system_prompt),
+            ChatMessage(role="system", content=SYSTEM_PROMPT),
             ChatMessage(role="user", content=input.task),
         ]
         # 1. Plan: the model must answer with a write_todos call.
@@ -124,7 +129,7 @@ class PlannerWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
-            summary=f"planner step {self._steps}",
+            summary=f"step {self._steps}",  # kept short: each one is in history
         )
         self._usage.add(reply.usage)
         message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))

@@ -2,8 +2,10 @@
 # it; change dagent.toml instead of editing here.
 """Run one agent and print its answer: ``python -m minimal_agent.client "task"``.
 
-It knows only workflow type names and the task queue, as any Temporal client can; the input is
-``{"task": ...}`` and the result a JSON object with ``answer``. Exits non-zero on failure.
+From Python, ``await run_agent(await connect(), "assistant", "task")`` returns the
+typed ``AgentOutput``. It starts the workflow type named after the agent with ``AgentInput``,
+as any Temporal client (in any language) can with ``{"task": ...}``; it imports no workflow or
+tool code. The command exits non-zero on failure.
 """
 
 from __future__ import annotations
@@ -13,35 +15,47 @@ import asyncio
 import os
 import sys
 import uuid
-from typing import Any
+from typing import Literal
+from typing import get_args
 
 from temporalio.client import Client
 from temporalio.client import WorkflowFailureError
-from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
 
-AGENTS = ("assistant",)
-DEFAULT_AGENT = "assistant"
-TASK_QUEUE = "minimal-agent"
-DEFAULT_ADDRESS = "localhost:7233"
+from minimal_agent.agents import TASK_QUEUE
+from minimal_agent.connection import connect
+from minimal_agent.messages import AgentInput
+from minimal_agent.messages import AgentOutput
+
+AgentName = Literal["assistant",]
+AGENTS: tuple[AgentName, ...] = get_args(AgentName)
+DEFAULT_AGENT: AgentName = "assistant"
 
 
 async def run_agent(
-    task: str, agent: str = DEFAULT_AGENT, task_queue: str = TASK_QUEUE, workflow_id: str = ""
-) -> dict[str, Any]:
-    config = ClientConfig.load_client_connect_config()
-    config.setdefault("target_host", DEFAULT_ADDRESS)
-    client = await Client.connect(**config)
-    result: dict[str, Any] = await client.execute_workflow(
+    client: Client,
+    agent: AgentName,
+    task: str,
+    *,
+    task_queue: str = TASK_QUEUE,
+    workflow_id: str = "",
+) -> AgentOutput:
+    """Run ``agent`` on ``task`` and wait for its output (workflow id: ``<agent>-<uuid>``)."""
+    output: AgentOutput = await client.execute_workflow(
         agent,
-        {"task": task},
+        AgentInput(task=task),
         id=workflow_id or f"{agent}-{uuid.uuid4()}",
         task_queue=task_queue,
-        result_type=dict,
+        result_type=AgentOutput,
     )
-    return result
+    return output
+
+
+async def run_once(agent: AgentName, task: str, task_queue: str, workflow_id: str) -> AgentOutput:
+    client = await connect()
+    return await run_agent(client, agent, task, task_queue=task_queue, workflow_id=workflow_id)
 
 
 def failure_chain(error: BaseException | None) -> list[str]:
@@ -69,7 +83,7 @@ def main() -> None:
     parser.add_argument("--id", default="", help="workflow id (default: AGENT-<uuid>)")
     args = parser.parse_args()
     try:
-        result = asyncio.run(run_agent(args.task, args.agent, args.task_queue, args.id))
+        output = asyncio.run(run_once(args.agent, args.task, args.task_queue, args.id))
     except WorkflowFailureError as err:
         first, *causes = failure_chain(err.cause) or [str(err)]
         print(f"agent {args.agent!r} failed: {first}", file=sys.stderr)
@@ -79,7 +93,7 @@ def main() -> None:
     except RuntimeError as err:  # connection problems surface as RuntimeError
         print(f"cannot run agent {args.agent!r}: {err}", file=sys.stderr)
         sys.exit(2)
-    print(result.get("answer", ""))
+    print(output.answer)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from options_agent.agents import HELPER_AGENT
     from options_agent.conversation import ConversationDigests
     from options_agent.llm import call_model
     from options_agent.loop_support import failure_text
@@ -28,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import AgentOutput
     from options_agent.messages import ChatMessage
     from options_agent.messages import MessageWindow
+    from options_agent.messages import StopReason
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
@@ -42,6 +42,8 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
+# Every prompt this agent writes into the conversation; edit them here (builds merge edits).
+SYSTEM_PROMPT = "You help."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
 
 
@@ -54,13 +56,13 @@ class HelperWorkflow:
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
         self._steps = 0
-        self._stop_reason = "done"
+        self._stop_reason: StopReason = "done"
         self._usage = Usage()
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
         self._messages = [
-            ChatMessage(role="system", content=HELPER_AGENT.system_prompt),
+            ChatMessage(role="system", content=SYSTEM_PROMPT),
             ChatMessage(role="user", content=input.task),
         ]
         answer = await self._work()
@@ -87,7 +89,7 @@ class HelperWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,
-            summary=f"helper step {self._steps}",
+            summary=f"step {self._steps}",  # kept short: each one is in history
         )
         self._usage.add(reply.usage)
         message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
