@@ -19,11 +19,12 @@ from dagent_gen.definition import AgentSection, Definition, ProjectSection, Tool
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.limits import check_range, check_timeout, parse_duration
 from dagent_gen.load import KeyPath, SourceMap
+from dagent_gen.loop_vocabulary import BUILTIN_TOOL_NAMES
 from dagent_gen.schema_errors import is_python, schema_diagnostics
 
 __all__ = ["PROVIDERS", "RESERVED_TOOL_NAMES", "parse_duration", "validate"]
 
-RESERVED_TOOL_NAMES = frozenset({"write_todos"})
+RESERVED_TOOL_NAMES = BUILTIN_TOOL_NAMES  # the loop handles them itself
 PROVIDERS = ("openai",)
 
 
