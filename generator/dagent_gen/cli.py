@@ -20,8 +20,8 @@ from dagent_gen.commands.dev import dev_command
 from dagent_gen.commands.graph import graph_command
 from dagent_gen.commands.new import new as new_command
 from dagent_gen.commands.run import run_command
-from dagent_gen.diagnostics import Diagnostic, has_errors
-from dagent_gen.exit_codes import ExitCode, exit_code_of
+from dagent_gen.diagnostics import Diagnostic, exit_code_of, has_errors
+from dagent_gen.exit_codes import ExitCode
 from dagent_gen.reconcile import Action, ConflictMode, FilePlan, Kept
 
 app = typer.Typer(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagent_gen.codes import Code
+from dagent_gen.exit_codes import ExitCode
 
 
 @dataclass(frozen=True, order=True)
@@ -94,3 +95,27 @@ def warning(
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity == "error" for d in diagnostics)
+
+
+# When several apply, the first of these wins: a broken definition hides everything else.
+_PRECEDENCE = (
+    ExitCode.DEFINITION_ERROR,
+    ExitCode.WRITE_FAILED,
+    ExitCode.CONFLICT,
+    ExitCode.EDITED_MANAGED,
+)
+
+
+def exit_code_of(problems: Iterable[Diagnostic]) -> ExitCode:
+    """The exit code a list of diagnostics calls for (warnings never fail).
+
+    Each error's exit code is its registry entry's (``Code.exit_code``); an error whose code
+    is in no entry is a definition error.
+    """
+    found = {_exit_code_of_error(p.code) for p in problems if p.severity == "error"}
+    return next((code for code in _PRECEDENCE if code in found), ExitCode.OK)
+
+
+def _exit_code_of_error(code: str) -> ExitCode:
+    member = Code.of(code)
+    return (member.exit_code if member else None) or ExitCode.DEFINITION_ERROR

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dagent_gen.codes import Code, Severity, table, table_row
-from dagent_gen.diagnostics import Diagnostic, error, warning
-from dagent_gen.exit_codes import ExitCode, exit_code_of
+from dagent_gen.diagnostics import Diagnostic, error, exit_code_of, warning
+from dagent_gen.exit_codes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "diagnostics.md"
