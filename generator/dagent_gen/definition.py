@@ -30,6 +30,56 @@ class ProjectSection(_Strict):
     )
 
 
+class FilesystemSection(_Strict):
+    """``[agents.NAME.filesystem]``: the built-in filesystem tools of one agent."""
+
+    root: str = Field(
+        default=".",
+        description="Folder the tools may not leave, relative to the worker's working directory.",
+    )
+    tools: list[str] | None = Field(
+        default=None,
+        description="The tools offered: a subset of ls, read_file, write_file, edit_file, glob, "
+        "grep; default all (without write_file and edit_file when read_only).",
+    )
+    read_only: bool = Field(
+        default=False, description="Offer no write_file / edit_file, and refuse writes."
+    )
+    max_output_chars: int = Field(
+        default=20_000, description="The most characters one tool result returns."
+    )
+
+
+class ShellSection(_Strict):
+    """``[agents.NAME.shell]``: the built-in ``execute(command)`` tool of one agent."""
+
+    root: str = Field(
+        default=".",
+        description="Working directory of every command, relative to the worker's.",
+    )
+    timeout: str | int | float = Field(
+        default="120s", description="How long one command may run (at most 1h)."
+    )
+    max_output_chars: int = Field(default=20_000, description="Output cap (head and tail kept).")
+    env: list[str] = Field(
+        default_factory=list,
+        description="Names of worker environment variables passed through to commands.",
+    )
+    allow: list[str] | None = Field(
+        default=None, description="Programs a command may start; default: any."
+    )
+
+
+class SkillSection(_Strict):
+    """``[skills.NAME]``: a bundle of a system-prompt fragment and tools, attachable to agents."""
+
+    description: str = Field(default="", description="What the skill is for.")
+    prompt: str = Field(default="", description="Text added to the agent's system prompt.")
+    tools: list[str] = Field(
+        default_factory=list, description="Tools ([tools.NAME]) the skill gives the agent."
+    )
+
+
 class AgentSection(_Strict):
     """``[agents.NAME]``: one agent, generated as one workflow class."""
 
@@ -46,6 +96,22 @@ class AgentSection(_Strict):
     max_tokens: int | None = None
     model_timeout: str | int | float = "120s"
     model_retries: int = 5
+    filesystem: FilesystemSection | None = Field(
+        default=None,
+        description="Built-in filesystem tools (ls, read_file, ...) confined to a root folder.",
+    )
+    shell: ShellSection | None = Field(
+        default=None, description="The built-in shell tool execute(command); opt-in."
+    )
+    skills: list[str] = Field(
+        default_factory=list,
+        description='Skill bundle names ([skills.NAME]) and skill folders ("skills/", with a "/").',
+    )
+    memory: list[str] = Field(
+        default_factory=list,
+        description="Files (relative to the filesystem root) added to the system prompt at "
+        "the start of each run.",
+    )
 
 
 class ToolSection(_Strict):
@@ -65,3 +131,6 @@ class Definition(_Strict):
     project: ProjectSection
     agents: dict[str, AgentSection] = Field(default_factory=dict)
     tools: dict[str, ToolSection] = Field(default_factory=dict)
+    skills: dict[str, SkillSection] = Field(
+        default_factory=dict, description="Skill bundles, attached with agents.NAME.skills."
+    )
