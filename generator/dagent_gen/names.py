@@ -43,11 +43,13 @@ RESERVED_ACTIVITY_NAMES = frozenset({"call_model"})
 # Top-level modules of the generated package (a tool module there would be overwritten).
 GENERATED_MODULES = frozenset(
     {
+        "agent_spec",
         "agents",
         "builtin_filesystem",
         "builtin_shell",
         "client",
         "confined_paths",
+        "conversation",
         "file_search",
         "file_text",
         "filesystem",

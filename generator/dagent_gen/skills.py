@@ -116,9 +116,9 @@ def _fields(
         problems.append(error(Code.INVALID_SKILL, "the front matter has no name", at("name")))
     elif len(name) > MAX_NAME or not NAME_PATTERN.match(name):
         message = f"skill name {name!r} must be lowercase letters, digits and single hyphens"
-        problems.append(
-            error(Code.INVALID_SKILL, message, at("name"), f"at most {MAX_NAME} characters")
-        )
+        suggestion = "-".join(re.findall(r"[a-z0-9]+", name.lower()))[:MAX_NAME] or "my-skill"
+        hint = f"at most {MAX_NAME} characters, e.g. {suggestion!r} (and rename the folder)"
+        problems.append(error(Code.INVALID_SKILL, message, at("name"), hint))
     elif name != folder_name:
         message = f"skill name {name!r} does not match its folder {folder_name!r}"
         hint = "rename the folder or the skill: they must be equal"

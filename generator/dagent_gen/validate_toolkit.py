@@ -166,7 +166,7 @@ def _check_skills(
                 add(Code.INVALID_SKILL, f"skill {entry!r} is listed twice", at)
             seen.setdefault(entry, project_dir)
             continue
-        folder = _inside_root(add, agent, entry, at, project_dir, "skills folder")
+        folder = _inside_root(add, agent, entry, at, project_dir)
         if folder is None:
             continue
         if not folder.is_dir():
@@ -192,15 +192,17 @@ def _check_memory(add: Add, agent: AgentSection, path: KeyPath, project_dir: Pat
 
 
 def _inside_root(
-    add: Add, agent: AgentSection, entry: str, at: KeyPath, project_dir: Path, what: str
+    add: Add, agent: AgentSection, entry: str, at: KeyPath, project_dir: Path
 ) -> Path | None:
-    """``entry`` resolved against the project folder, when it lies inside the filesystem root."""
+    """The skills folder ``entry`` resolved against the project folder, when it lies inside
+    the agent's filesystem root (the agent reads its SKILL.md files with read_file)."""
+    what = "skills folder"
     if agent.filesystem is None:
         add(
             Code.OUTSIDE_FILESYSTEM_ROOT,
             f"{what} {entry!r} needs the filesystem tools (the agent reads SKILL.md with read_file)",
             at,
-            'add [agents.NAME.filesystem] with a root that holds it, e.g. root = "."',
+            f'add [agents.{at[1]}.filesystem] with a root that holds it, e.g. root = "."',
         )
         return None
     root = (project_dir / agent.filesystem.root).resolve()

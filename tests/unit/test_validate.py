@@ -121,7 +121,7 @@ def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
     )
     assert rendered[1].startswith(
         "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
-        "  hint: allowed keys: api_key_env, base_url, description, max_steps,"
+        "  hint: allowed keys: api_key_env, base_url, description, filesystem, max_steps,"
     )
     assert rendered[2] == (
         "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"
@@ -595,8 +595,11 @@ def test_generated_module_names_are_known_to_the_name_rules() -> None:
     the list of generated top-level modules must follow the templates."""
     from dagent_gen.names import GENERATED_MODULES
     from dagent_gen.render import templates_dir
+    from dagent_gen.runtime import FILESYSTEM_MODULES, RUNTIME_MODULES, SHELL_MODULES
 
     package = templates_dir() / "package"
     modules = {p.name.removesuffix(".py.j2") for p in package.glob("*.py.j2")}
     modules |= {p.name for p in package.iterdir() if p.is_dir()}
+    runtime = (*RUNTIME_MODULES, *FILESYSTEM_MODULES, *SHELL_MODULES)
+    modules |= {name.removesuffix(".py") for name in runtime}
     assert modules - {"__init__"} == GENERATED_MODULES
