@@ -25,6 +25,7 @@ from typing import Literal
 from temporalio import activity
 
 from .confined_paths import FilesystemToolError
+from .confined_paths import entry_status
 from .confined_paths import open_entry
 from .filesystem import DEFAULT_READ_LIMIT
 from .filesystem import TOOL_NAMES
@@ -34,6 +35,7 @@ from .tool_support import to_observation
 from .tool_support import validate_arguments
 
 MAX_MEMORY_CHARS = 20_000  # all memory files of one agent together
+MISSING_MEMORY = "(no such file yet: create it with write_file to keep notes)"
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -130,13 +132,15 @@ def read_memory_text(settings: MemorySettings | None) -> str:
 def _read_capped(root: str, name: str, budget: int) -> str:
     try:
         with FilesystemTools(root, read_only=True).root.locate(name) as found:
+            if entry_status(found) is None:
+                return MISSING_MEMORY
             fd = open_entry(found, _READ_FLAGS, name)
             with open(fd, "rb", closefd=True) as stream:
                 if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
                     return "(not a regular file; nothing read)"
                 data = stream.read(budget * 4 + 4)
     except FileNotFoundError:
-        return "(no such file yet: create it with write_file to keep notes)"
+        return MISSING_MEMORY
     except (OSError, FilesystemToolError) as err:
         return f"(not read: {err})"
     text = data.decode("utf-8", errors="replace")
