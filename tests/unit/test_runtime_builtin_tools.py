@@ -62,6 +62,12 @@ def test_tool_errors_are_observations(roots: dict[str, FilesystemSettings]) -> N
     assert missing.startswith("Error: "), missing
 
 
+def test_a_missing_root_is_an_observation(tmp_path: Path) -> None:
+    settings = {"agent": FilesystemSettings(root=str(tmp_path / "gone"))}
+    result = fs("agent", settings, "ls")
+    assert result.startswith("Error: filesystem root") and "is not a directory" in result
+
+
 def test_a_tool_the_agent_does_not_have_is_refused(
     roots: dict[str, FilesystemSettings], tmp_path: Path
 ) -> None:

@@ -304,3 +304,25 @@ def test_python_form_accepts_the_toolkit_keys(tmp_path: Path) -> None:
     assert agent.shell is not None and agent.shell.allow == ["ls"]
     assert agent.skills == ["review"] and agent.memory == ["AGENTS.md"]
     assert definition.skills["review"].prompt == "Review carefully."
+
+
+# --- the graph --------------------------------------------------------------------------------
+
+
+def test_graph_shows_filesystem_shell_and_skill_nodes(tmp_path: Path) -> None:
+    from dagent_gen.graph import mermaid
+
+    skill(tmp_path / "skills", "tidy")
+    text = BASE + (
+        'skills = ["skills/", "review"]\n'
+        "[agents.main.filesystem]\nread_only = true\n"
+        '[agents.main.shell]\nroot = "w"\ntimeout = "30s"\n'
+        '[skills.review]\nprompt = "Twice."\n'
+    )
+    graph = mermaid(model(tmp_path, text))
+    assert 'fs_main[("filesystem .<br/>read-only · ls, read_file, glob, grep")]:::builtin' in graph
+    assert "agent_main --> fs_main" in graph
+    assert 'shell_main[/"execute (shell) in w<br/>timeout 30s"/]:::builtin' in graph
+    assert 'skill_main_1>"skill tidy<br/>skills/tidy/SKILL.md"]:::skill' in graph
+    assert 'skill_main_2>"skill review<br/>bundle"]:::skill' in graph
+    assert "classDef skill" in graph

@@ -107,7 +107,7 @@ def run_filesystem_tool(
         )
         method: Callable[..., str] = getattr(tools, tool)
         text = method(**{k: v for k, v in values.items() if v is not None})
-    except FilesystemToolError as err:
+    except (FilesystemToolError, NotADirectoryError) as err:  # the latter: a missing root
         text = f"Error: {err}"
     return to_observation(text, settings.max_output_chars + 200)
 
