@@ -37,29 +37,34 @@ def is_folder_entry(entry: str) -> bool:
     return "/" in entry
 
 
-def scan_folder(folder: Path) -> tuple[list[FolderSkill], list[Diagnostic]]:
-    """The skills in ``folder`` (sorted by folder name) and the problems of the broken ones."""
+def scan_folder(
+    folder: Path, where: Location | None = None, shown: str = ""
+) -> tuple[list[FolderSkill], list[Diagnostic]]:
+    """The skills in ``folder`` (sorted by folder name) and the problems of the broken ones.
+
+    A sub-folder without ``SKILL.md`` has no line of its own: it is reported at ``where`` (the
+    ``skills`` entry of the definition) as ``shown`` + its name.
+    """
     skills: list[FolderSkill] = []
     problems: list[Diagnostic] = []
     for child in sorted(folder.iterdir(), key=lambda p: p.name):
         if not child.is_dir() or child.name.startswith("."):
             continue
-        skill, found = read_skill(child)
+        skill, found = read_skill(child, where, f"{shown}{child.name}")
         problems += found
         if skill is not None:
             skills.append(skill)
     return skills, problems
 
 
-def read_skill(folder: Path) -> tuple[FolderSkill | None, list[Diagnostic]]:
+def read_skill(
+    folder: Path, where: Location | None = None, shown: str = ""
+) -> tuple[FolderSkill | None, list[Diagnostic]]:
     file = folder / SKILL_FILE
     if not file.is_file():
         hint = f"add {SKILL_FILE} with name and description front matter, or remove the folder"
-        return None, [
-            error(
-                Code.INVALID_SKILL, f"skill folder has no {SKILL_FILE}", Location.of(folder), hint
-            )
-        ]
+        message = f"skill folder {(shown or folder.name)!r} has no {SKILL_FILE}"
+        return None, [error(Code.INVALID_SKILL, message, where or Location.of(folder), hint)]
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:

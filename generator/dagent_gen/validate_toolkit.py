@@ -61,7 +61,7 @@ def check_toolkit(definition: Definition, source: SourceMap) -> list[Diagnostic]
         _check_filesystem(add, agent, path)
         _check_shell(add, agent, path)
         _check_offered_names(add, definition, agent, path)
-        problems += _check_skills(add, definition, agent, path, project_dir)
+        problems += _check_skills(add, definition, agent, path, source)
         _check_memory(add, agent, path, project_dir)
     return problems
 
@@ -152,9 +152,15 @@ def _check_offered_names(
 
 
 def _check_skills(
-    add: Add, definition: Definition, agent: AgentSection, path: KeyPath, project_dir: Path
+    add: Add,
+    definition: Definition,
+    agent: AgentSection,
+    path: KeyPath,
+    source: SourceMap,
 ) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
+    project_dir = Path(source.file).resolve().parent
+    source_location = source.locate
     seen: dict[str, Path] = {}
     for index, entry in enumerate(agent.skills):
         at: KeyPath = (*path, "skills", index)
@@ -172,7 +178,8 @@ def _check_skills(
         if not folder.is_dir():
             add(Code.INVALID_SKILL, f"skills folder {entry!r} does not exist", at)
             continue
-        skills, found = scan_folder(folder)
+        shown = entry if entry.endswith("/") else entry + "/"
+        skills, found = scan_folder(folder, source_location(at), shown)
         problems += found
         for skill in skills:
             if skill.name in seen:

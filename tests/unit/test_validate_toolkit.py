@@ -236,7 +236,7 @@ def test_folder_without_skill_md_and_duplicate_names(tmp_path: Path) -> None:
     skill(tmp_path / "two", "same")
     text = BASE + 'skills = ["one/", "two/"]\n[agents.main.filesystem]\n'
     problems = found(tmp_path, text)
-    assert ("DG230", "empty", 0, "skill folder has no SKILL.md") in problems
+    assert ("DG230", "dagent.toml", 5, "skill folder 'one/empty' has no SKILL.md") in problems
     assert ("DG230", "dagent.toml", 5, "two skills of this agent are named 'same'") in problems
 
 
