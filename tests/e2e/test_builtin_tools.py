@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -258,6 +259,25 @@ def test_memory_reaches_the_system_prompt_and_changes_between_runs(
     )
     assert output["answer"] == "No memory."
     assert "no such file yet" in model_server.requests[-1]["messages"][0]["content"]
+    # The file changed twice since the first run: its history still replays (memory is an
+    # activity result, not a read inside the workflow).
+    replay(project, [first, second])
+
+
+def replay(project: Project, histories: list[EventLog]) -> None:
+    """Replay recorded histories against the generated workflow classes (in this process)."""
+    from temporalio.worker import Replayer
+
+    from dagent_gen.generated_package import imported_package
+
+    async def run(workflows: list[Any]) -> None:
+        replayer = Replayer(workflows=workflows)
+        for history in histories:
+            result = await replayer.replay_workflow(history.history)
+            assert result.replay_failure is None, result.replay_failure
+
+    with imported_package(project.root, project.package) as generated:
+        asyncio.run(run(generated.workflows))
 
 
 def alive(pid: int) -> bool:
