@@ -15,14 +15,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from dagent_gen import limits
-from dagent_gen.builtin_tools import (
-    BUILTIN_NAMES,
-    FILESYSTEM_TOOLS,
-    MEMORY_ACTIVITY,
-    SHELL_TOOL,
-    WRITE_TOOLS,
-    builtin_tools,
-)
+from dagent_gen.builtin_tools import FILESYSTEM_TOOLS, MEMORY_ACTIVITY, WRITE_TOOLS, builtin_tools
 from dagent_gen.codes import Code
 from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.diagnostics import Diagnostic, error
@@ -39,7 +32,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def check_toolkit(definition: Definition, source: SourceMap) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
-    project_dir = Path(source.file).resolve().parent
 
     def add(code: Code, message: str, path: KeyPath, hint: str | None = None) -> None:
         problems.append(error(code, message, source.locate(path), hint))
@@ -62,7 +54,7 @@ def check_toolkit(definition: Definition, source: SourceMap) -> list[Diagnostic]
         _check_shell(add, agent, path)
         _check_offered_names(add, definition, agent, path)
         problems += _check_skills(add, definition, agent, path, source)
-        _check_memory(add, agent, path, project_dir)
+        _check_memory(add, agent, path)
     return problems
 
 
@@ -161,7 +153,7 @@ def _check_skills(
     problems: list[Diagnostic] = []
     project_dir = Path(source.file).resolve().parent
     source_location = source.locate
-    seen: dict[str, Path] = {}
+    seen: dict[str, str] = {}  # skill name -> where it comes from, for the duplicate message
     for index, entry in enumerate(agent.skills):
         at: KeyPath = (*path, "skills", index)
         if not is_folder_entry(entry):
@@ -170,7 +162,7 @@ def _check_skills(
                 add(Code.INVALID_SKILL, f"unknown skill {entry!r}", at, hint)
             elif entry in seen:
                 add(Code.INVALID_SKILL, f"skill {entry!r} is listed twice", at)
-            seen.setdefault(entry, project_dir)
+            seen.setdefault(entry, f"[skills.{entry}]")
             continue
         folder = _inside_root(add, agent, entry, at, project_dir)
         if folder is None:
@@ -184,12 +176,12 @@ def _check_skills(
         for skill in skills:
             if skill.name in seen:
                 message = f"two skills of this agent are named {skill.name!r}"
-                add(Code.INVALID_SKILL, message, at, f"the other: {seen[skill.name]}")
-            seen[skill.name] = skill.file
+                add(Code.INVALID_SKILL, message, at, f"the other one: {seen[skill.name]}")
+            seen[skill.name] = skill.file.relative_to(project_dir).as_posix()
     return problems
 
 
-def _check_memory(add: Add, agent: AgentSection, path: KeyPath, project_dir: Path) -> None:
+def _check_memory(add: Add, agent: AgentSection, path: KeyPath) -> None:
     for index, entry in enumerate(agent.memory):
         at: KeyPath = (*path, "memory", index)
         parts = PurePosixPath(entry).parts
@@ -223,13 +215,3 @@ def _inside_root(
         )
         return None
     return target
-
-
-def skill_path(agent: AgentSection, file: Path, project_dir: Path) -> str:
-    """The path of ``file`` as the agent's filesystem tools name it (relative to the root)."""
-    assert agent.filesystem is not None
-    root = (project_dir / agent.filesystem.root).resolve()
-    return file.resolve().relative_to(root).as_posix()
-
-
-__all__ = ["BUILTIN_NAMES", "SHELL_TOOL", "check_toolkit", "skill_path"]
