@@ -127,6 +127,21 @@ class Code(Enum):
         _ERROR,
         "model not of the form `provider:model`, or an unknown provider",
     )
+    INVALID_SKILL = _Entry(
+        "DG230",
+        (_S.VALIDATE,),
+        _ERROR,
+        "a skill that cannot be used: unknown `[skills.NAME]`, missing skills folder or "
+        "`SKILL.md`, front matter without a valid `name` or `description`, a name that does "
+        "not match its folder, or two skills of one agent with one name",
+    )
+    OUTSIDE_FILESYSTEM_ROOT = _Entry(
+        "DG231",
+        (_S.VALIDATE,),
+        _ERROR,
+        "a skills folder or memory file outside the agent's filesystem root (or skills "
+        "folders on an agent without `[agents.NAME.filesystem]`)",
+    )
     INVALID_TOOL_REFERENCE = _Entry(
         "DG301", (_S.INTROSPECT,), _ERROR, "tool reference not of the form `module:function`"
     )

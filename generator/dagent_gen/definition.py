@@ -69,6 +69,44 @@ class ProjectFields(_Strict):
     )
 
 
+class FilesystemSection(_Strict):
+    """``[agents.NAME.filesystem]``: the built-in filesystem tools of one agent."""
+
+    root: str = key(
+        ".", "path", "Folder the tools may not leave, relative to the worker's working directory."
+    )
+    tools: list[str] | None = key(
+        None,
+        "list of tool names",
+        "The tools offered: a subset of ls, read_file, write_file, edit_file, glob, grep.",
+        shown="all (without write_file and edit_file when read_only)",
+    )
+    read_only: bool = key(False, "bool", "Offer no write_file / edit_file, and refuse writes.")
+    max_output_chars: int = key(20_000, "int", "The most characters one tool result returns.")
+
+
+class ShellSection(_Strict):
+    """``[agents.NAME.shell]``: the built-in ``execute(command)`` tool of one agent."""
+
+    root: str = key(".", "path", "Working directory of every command, relative to the worker's.")
+    timeout: str | int | float = key("120s", "duration, 1s–1h", "How long one command may run.")
+    max_output_chars: int = key(20_000, "int", "Output cap (head and tail kept).")
+    env: list[str] = key(
+        [], "list of names", "Worker environment variables passed through to commands."
+    )
+    allow: list[str] | None = key(
+        None, "list of program names", "Programs a command may start.", shown="any"
+    )
+
+
+class SkillSection(_Strict):
+    """``[skills.NAME]``: a bundle of a system-prompt fragment and tools, attachable to agents."""
+
+    description: str = key("", "string", "What the skill is for.")
+    prompt: str = key("", "string", "Text added to the agent's system prompt.")
+    tools: list[str] = key([], "list of tool names", "Tools (`[tools.NAME]`) the skill gives.")
+
+
 class AgentFields(_Strict):
     """The option keys of ``[agents.NAME]``; ``tools`` and ``subagents`` are typed per form."""
 
@@ -116,6 +154,25 @@ class AgentFields(_Strict):
         "int, 0–100",
         "Retries of a failed model call (HTTP 408/409/429/5xx and connection errors); other "
         "4xx are not retried.",
+    )
+
+    filesystem: FilesystemSection | None = key(
+        None,
+        "table",
+        "Built-in filesystem tools (ls, read_file, …) confined to a root folder; see below.",
+    )
+    shell: ShellSection | None = key(
+        None, "table", "The built-in shell tool `execute(command)`; opt-in; see below."
+    )
+    skills: list[str] = key(
+        [],
+        "list",
+        'Skill bundle names (`[skills.NAME]`) and skill folders (`"skills/"`, with a `/`).',
+    )
+    memory: list[str] = key(
+        [],
+        "list of paths",
+        "Files (relative to the filesystem root) added to the system prompt when a run starts.",
     )
 
 
@@ -185,3 +242,6 @@ class Definition(_Strict):
     project: ProjectSection
     agents: dict[str, AgentSection] = Field(default_factory=dict)
     tools: dict[str, ToolSection] = Field(default_factory=dict)
+    skills: dict[str, SkillSection] = Field(
+        default_factory=dict, description="Skill bundles, attached with agents.NAME.skills."
+    )

@@ -1,4 +1,5 @@
-"""A Mermaid diagram of a project: agents, their tools, sub-agent edges.
+"""A Mermaid diagram of a project: agents, their tools, sub-agent edges, built-in tools
+(filesystem, shell) and skills.
 
 Printed by ``dagent-gen graph`` and written into the generated package's README.md, so a pull
 request that changes the definition shows the changed picture. GitHub renders it as is.
@@ -7,7 +8,7 @@ request that changes the definition shows the changed picture. GitHub renders it
 from __future__ import annotations
 
 from dagent_gen.loop_vocabulary import WRITE_TODOS
-from dagent_gen.model import ProjectModel
+from dagent_gen.model import AgentModel, ProjectModel, ToolModel
 
 
 def _label(text: str) -> str:
@@ -30,13 +31,40 @@ def mermaid(project: ProjectModel) -> str:
     for agent in project.agents:
         if agent.planning:
             lines.append(f"    agent_{agent.name} -.-> builtin_{WRITE_TODOS}")
-        for tool in agent.tools:
-            lines.append(f"    agent_{agent.name} --> tool_{tool.name}")
+        for used in agent.tools:
+            if isinstance(used, ToolModel):  # built-ins are drawn per agent, below
+                lines.append(f"    agent_{agent.name} --> tool_{used.name}")
         for sub in agent.subagents:
             lines.append(f"    agent_{agent.name} ==>|delegates| agent_{sub.name}")
+        lines += _toolkit_nodes(agent)
     lines += [
         "    classDef agent fill:#e8f0fe,stroke:#3b6fd8",
         "    classDef tool fill:#eaf7ea,stroke:#3a8f3a",
         "    classDef builtin fill:#f4f4f4,stroke:#999999",
     ]
+    if any(agent.skills for agent in project.agents):
+        lines.append("    classDef skill fill:#fff4e0,stroke:#c98a1b")
     return "\n".join(lines) + "\n"
+
+
+def _toolkit_nodes(agent: AgentModel) -> list[str]:
+    """The agent's own filesystem, shell and skill nodes (settings differ per agent)."""
+    lines: list[str] = []
+    if agent.filesystem is not None:
+        fs = agent.filesystem
+        mode = "read-only" if fs.read_only else "read-write"
+        label = _label(f"filesystem {fs.root}<br/>{mode} · {', '.join(fs.tools)}")
+        lines.append(f'    fs_{agent.name}[("{label}")]:::builtin')
+        lines.append(f"    agent_{agent.name} --> fs_{agent.name}")
+    if agent.shell is not None:
+        label = _label(
+            f"execute (shell) in {agent.shell.root}<br/>timeout {agent.shell.timeout:g}s"
+        )
+        lines.append(f'    shell_{agent.name}[/"{label}"/]:::builtin')
+        lines.append(f"    agent_{agent.name} --> shell_{agent.name}")
+    for index, skill in enumerate(agent.skills, 1):
+        node = f"skill_{agent.name}_{index}"
+        where = skill.path or "bundle"
+        lines.append(f'    {node}>"skill {_label(skill.name)}<br/>{_label(where)}"]:::skill')
+        lines.append(f"    agent_{agent.name} -.-o {node}")
+    return lines

@@ -7,12 +7,21 @@ generated classes, modules and constants are decided here, once, so templates st
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
 from dagent_gen.loop_vocabulary import LOOP_PROMPTS, WRITE_TODOS, WRITE_TODOS_TOOL, delegate_tool
+from dagent_gen.model_toolkit import (
+    BuiltinToolModel,
+    FilesystemModel,
+    ShellModel,
+    SkillModel,
+    Toolkit,
+    agent_toolkit,
+)
 from dagent_gen.names import activity_name, workflow_class_name
 
 
@@ -30,6 +39,9 @@ class ToolModel:
     non_retryable_errors: tuple[str, ...] = ()
 
     impl_name = "tool_function"
+    kind = "function"
+    template = "package/tools/tool.py.j2"
+    heartbeat_timeout: float | None = None
 
     @property
     def activity_name(self) -> str:
@@ -54,6 +66,9 @@ class ToolModel:
         return {"type": "function", "function": function}
 
 
+AnyTool = ToolModel | BuiltinToolModel
+
+
 @dataclass(frozen=True)
 class SubagentRef:
     name: str
@@ -76,7 +91,7 @@ class AgentModel:
     description: str
     model: str
     system_prompt: str
-    tools: tuple[ToolModel, ...]
+    tools: tuple[AnyTool, ...]
     subagents: tuple[SubagentRef, ...]
     max_steps: int
     planning: bool
@@ -86,6 +101,14 @@ class AgentModel:
     max_tokens: int | None
     model_timeout: float
     model_retries: int
+    filesystem: FilesystemModel | None = None
+    shell: ShellModel | None = None
+    skills: tuple[SkillModel, ...] = ()
+    memory: tuple[str, ...] = ()
+
+    @property
+    def memory_root(self) -> str:
+        return self.filesystem.root if self.filesystem is not None else "."
 
     @property
     def class_name(self) -> str:
@@ -143,6 +166,7 @@ class ProjectModel:
     definition_file: str  # file name as shown in headers, e.g. "dagent.toml"
     agents: tuple[AgentModel, ...]  # sorted by name: stable, merge-friendly output
     tools: tuple[ToolModel, ...]  # sorted by name; only tools some agent uses
+    builtin_tools: tuple[BuiltinToolModel, ...] = ()  # one per name some agent offers, sorted
 
     @property
     def uses_planning(self) -> bool:
@@ -151,6 +175,28 @@ class ProjectModel:
     @property
     def write_todos_tool(self) -> dict[str, Any]:
         return WRITE_TODOS_TOOL
+
+    @property
+    def all_tools(self) -> list[AnyTool]:
+        """Every tool module of the package (functions and built-ins), sorted by name."""
+        tools: list[AnyTool] = [*self.tools, *self.builtin_tools]
+        return sorted(tools, key=lambda tool: tool.name)
+
+    @property
+    def filesystem_agents(self) -> list[AgentModel]:
+        return [agent for agent in self.agents if agent.filesystem is not None]
+
+    @property
+    def shell_agents(self) -> list[AgentModel]:
+        return [agent for agent in self.agents if agent.shell is not None]
+
+    @property
+    def memory_agents(self) -> list[AgentModel]:
+        return [agent for agent in self.agents if agent.memory]
+
+    @property
+    def uses_filesystem(self) -> bool:
+        return bool(self.filesystem_agents or self.memory_agents)
 
     @property
     def delegates(self) -> list[SubagentRef]:
@@ -172,14 +218,20 @@ def _seconds(duration: str | int | float) -> float:
 
 
 def _agent_model(
-    name: str, agent_section: AgentSection, tools: dict[str, ToolModel], definition: Definition
+    name: str,
+    agent_section: AgentSection,
+    tools: dict[str, ToolModel],
+    definition: Definition,
+    toolkit: Toolkit,
 ) -> AgentModel:
+    used = [*agent_section.tools, *toolkit.bundle_tools]
+    agent_tools: list[AnyTool] = [tools[tool] for tool in used if tool in tools]
     return AgentModel(
         name=name,
         description=agent_section.description,
         model=agent_section.model.partition(":")[2],
-        system_prompt=agent_section.system_prompt,
-        tools=tuple(tools[tool] for tool in agent_section.tools),
+        system_prompt=toolkit.system_prompt,
+        tools=(*agent_tools, *toolkit.builtins),
         subagents=tuple(
             SubagentRef(
                 name=sub,
@@ -199,13 +251,21 @@ def _agent_model(
         max_tokens=agent_section.max_tokens,
         model_timeout=_seconds(agent_section.model_timeout),
         model_retries=agent_section.model_retries,
+        filesystem=toolkit.filesystem,
+        shell=toolkit.shell,
+        skills=toolkit.skills,
+        memory=tuple(agent_section.memory),
     )
 
 
 def build_model(
-    definition: Definition, signatures: dict[str, ToolSignature], definition_file: str
+    definition: Definition,
+    signatures: dict[str, ToolSignature],
+    definition_file: str,
+    project_dir: Path | None = None,
 ) -> ProjectModel:
-    """``signatures`` holds one introspected signature per tool name used by some agent."""
+    """``signatures`` holds one introspected signature per tool name used by some agent;
+    ``project_dir`` (default: the working directory) is where skill folders are read."""
     tools: dict[str, ToolModel] = {}
     for name, section in definition.tools.items():
         signature = signatures.get(name)
@@ -225,10 +285,12 @@ def build_model(
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
         )
-    agents = [
-        _agent_model(name, agent_section, tools, definition)
-        for name, agent_section in definition.agents.items()
-    ]
+    agents: list[AgentModel] = []
+    builtins: dict[str, BuiltinToolModel] = {}
+    for name, agent_section in definition.agents.items():
+        toolkit = agent_toolkit(definition, agent_section, project_dir or Path("."))
+        builtins.update({tool.name: tool for tool in toolkit.builtins})
+        agents.append(_agent_model(name, agent_section, tools, definition, toolkit))
     project = definition.project
     return ProjectModel(
         package=project.package,
@@ -238,4 +300,5 @@ def build_model(
         definition_file=definition_file,
         agents=tuple(sorted(agents, key=lambda agent: agent.name)),
         tools=tuple(sorted(tools.values(), key=lambda tool: tool.name)),
+        builtin_tools=tuple(builtins[name] for name in sorted(builtins)),
     )

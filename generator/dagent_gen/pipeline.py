@@ -34,7 +34,7 @@ def generate(path: Path) -> tuple[Generation | None, list[Diagnostic]]:
     inspection, problems = inspect_in_child(file)
     if inspection is None or inspection.definition is None or has_errors(problems):
         return None, problems
-    model = build_model(inspection.definition, inspection.signatures, file.name)
+    model = build_model(inspection.definition, inspection.signatures, file.name, file.parent)
     files = render_project(model)
     first_party = [model.package, *(tool.function_module.split(".")[0] for tool in model.tools)]
     files, format_problems = format_files(files, first_party)

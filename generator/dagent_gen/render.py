@@ -19,7 +19,7 @@ import jinja2
 from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
 from dagent_gen.model import ProjectModel
-from dagent_gen.runtime import RUNTIME_MODULES
+from dagent_gen.runtime import FILESYSTEM_MODULES, RUNTIME_MODULES, SHELL_MODULES
 
 
 class Ownership(StrEnum):
@@ -75,6 +75,7 @@ def _environment() -> jinja2.Environment:
     env.filters["docindent"] = _docindent
     env.filters["docsentence"] = _docsentence
     env.filters["seconds"] = _seconds
+    env.filters["pytuple"] = _tuple_literal
     return env
 
 
@@ -92,18 +93,18 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
     files = [
         render("package/__init__.py.j2", "__init__.py", Ownership.MANAGED),
         render("package/agents.py.j2", "agents.py", Ownership.MANAGED),
-        *(runtime_module(package, name) for name in RUNTIME_MODULES),
+        *(runtime_module(package, name) for name in runtime_modules(project)),
         render("package/tools/__init__.py.j2", "tools/__init__.py", Ownership.MANAGED),
         render("package/workflows/__init__.py.j2", "workflows/__init__.py", Ownership.MANAGED),
         render("package/worker.py.j2", "worker.py", Ownership.MANAGED),
         render("package/client.py.j2", "client.py", Ownership.MANAGED),
         render("package/README.md.j2", "README.md", Ownership.MANAGED, graph=mermaid(project)),
     ]
-    for tool in project.tools:
+    for tool in project.all_tools:
+        files.append(render(tool.template, f"tools/{tool.name}.py", Ownership.MANAGED, tool=tool))
+    if project.memory_agents:
         files.append(
-            render(
-                "package/tools/tool.py.j2", f"tools/{tool.name}.py", Ownership.MANAGED, tool=tool
-            )
+            render("package/tools/read_memory.py.j2", "tools/read_memory.py", Ownership.MANAGED)
         )
     for agent in project.agents:
         files.append(
@@ -115,6 +116,16 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
             )
         )
     return sorted(files, key=lambda file: file.path)
+
+
+def runtime_modules(project: ProjectModel) -> list[str]:
+    """The runtime modules a package needs: the core, plus the built-in tools it uses."""
+    names = list(RUNTIME_MODULES)
+    if project.uses_filesystem:
+        names += FILESYSTEM_MODULES
+    if project.shell_agents:
+        names += SHELL_MODULES
+    return sorted(names)
 
 
 def runtime_module(package: str, name: str) -> GeneratedFile:
@@ -146,6 +157,15 @@ def python_literal(value: Any, indent: int = 0) -> str:
             return "[]"
         return "[" + ", ".join(python_literal(v) for v in value) + ",]"
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+
+
+def _tuple_literal(value: tuple[Any, ...] | list[Any] | None) -> str:
+    """A tuple literal (``None`` stays ``None``), for runtime settings typed as tuples."""
+    if value is None:
+        return "None"
+    if not value:
+        return "()"
+    return "(" + ", ".join(python_literal(item) for item in value) + ",)"
 
 
 def _docline(text: str) -> str:

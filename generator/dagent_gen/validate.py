@@ -21,6 +21,7 @@ from dagent_gen.limits import check_range, check_timeout, parse_duration
 from dagent_gen.load import KeyPath, SourceMap
 from dagent_gen.loop_vocabulary import BUILTIN_TOOL_NAMES
 from dagent_gen.schema_errors import is_python, schema_diagnostics
+from dagent_gen.validate_toolkit import check_toolkit
 
 __all__ = ["PROVIDERS", "RESERVED_TOOL_NAMES", "parse_duration", "validate"]
 
@@ -129,6 +130,7 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     for name, agent in definition.agents.items():
         _check_agent(add, definition, name, agent, broken, python)
     problems.extend(subagent_cycles(definition, source))
+    problems.extend(check_toolkit(definition, source))
     return problems
 
 

@@ -164,7 +164,7 @@ def test_corpus_is_not_empty_and_every_case_has_expectations() -> None:
 def test_expected_lines_name_a_location_and_a_code() -> None:
     """Every diagnostic in the corpus says where (file:line[:col]) and what (error[DGxxx]).
     Indented lines belong to the diagnostic above: its hint, or what user code printed."""
-    diagnostic = re.compile(r"^\{dir\}(/[\w.]+(:\d+){1,2})?: error\[DG\d{3}\]: .+")
+    diagnostic = re.compile(r"^\{dir\}((/[\w.-]+)+(:\d+){1,2})?: error\[DG\d{3}\]: .+")
     continuation = re.compile(r"^  (hint: |output:$|  )")
     for name in case_names():
         for line in expectations(name)[1]:

@@ -44,3 +44,17 @@ def test_generated_runtime_works_as_the_packages_own(generated: ImportedPackage)
     request = conversation.ConversationDigests().request("assistant", history, "auto")
     assert isinstance(request, messages.ModelRequest)
     assert request.new[0] == ["inline", "user", "hi"]
+
+
+@pytest.mark.parametrize("name", (*runtime.FILESYSTEM_MODULES, *runtime.SHELL_MODULES))
+def test_builtin_tool_runtime_is_a_verbatim_copy(name: str) -> None:
+    """The toolkit golden uses the filesystem tools and a shell: it carries their modules."""
+    generated = (HERE / "expected" / "toolkit" / "toolkit_agent" / name).read_text("utf-8")
+    source = (Path(runtime.__file__).parent / name).read_text(encoding="utf-8")
+    assert generated.partition("\n# Managed file")[2].split("\n", 1)[1] == source
+
+
+def test_packages_without_builtin_tools_do_not_carry_their_modules() -> None:
+    package = HERE / "expected" / "minimal" / "minimal_agent"
+    for name in (*runtime.FILESYSTEM_MODULES, *runtime.SHELL_MODULES):
+        assert not (package / name).exists()

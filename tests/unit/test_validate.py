@@ -121,7 +121,7 @@ def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
     )
     assert rendered[1].startswith(
         "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
-        "  hint: allowed keys: api_key_env, base_url, description, max_steps,"
+        "  hint: allowed keys: api_key_env, base_url, description, filesystem, max_steps,"
     )
     assert rendered[2] == (
         "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"

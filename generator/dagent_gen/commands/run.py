@@ -123,6 +123,9 @@ async def _run(
         stopper.cancelling(current),
         imported_package(project_dir, package) as generated,
         ThreadPoolExecutor(max_workers=activity_slots()) as executor,
+        # Built-in tools resolve their roots against the worker's working directory, which
+        # for a deployed worker (and `dagent-gen dev`) is the project folder.
+        contextlib.chdir(project_dir.resolve()),
     ):
         worker = Worker(
             client,

@@ -18,3 +18,15 @@ RUNTIME_MODULES = (
     "tool_support.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
+
+FILESYSTEM_MODULES = (
+    "builtin_filesystem.py",
+    "confined_paths.py",
+    "file_search.py",
+    "file_text.py",
+    "filesystem.py",
+)
+"""Copied into packages where an agent has filesystem tools or memory files."""
+
+SHELL_MODULES = ("builtin_shell.py", "shell.py", "shell_allow.py", "shell_process.py")
+"""Copied into packages where an agent has the shell tool."""

@@ -41,6 +41,7 @@ def inspect_definition(file: Path, announce: Callable[[Stage], None]) -> Inspect
         return Inspection(definition=None, signatures={}, diagnostics=problems)
     signatures: dict[str, ToolSignature] = {}
     used = {tool for agent in definition.agents.values() for tool in agent.tools}
+    used |= {tool for bundle in definition.skills.values() for tool in bundle.tools}
     for name, tool in definition.tools.items():
         if name not in used:
             continue
