@@ -66,7 +66,7 @@ def check_json(folder: Path, **env: str) -> tuple[int, dict[str, Any]]:
 
 
 def dg105(report: dict[str, Any]) -> dict[str, Any]:
-    found = [d for d in report["diagnostics"] if d["code"] == "DG105"]
+    found: list[dict[str, Any]] = [d for d in report["diagnostics"] if d["code"] == "DG105"]
     assert len(found) == 1, report
     return found[0]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
+from dagent_gen.testing import Reply, ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "01_research_agent"
@@ -104,7 +104,7 @@ def test_run_offline_with_embedded_server_cleans_up(project: Path) -> None:
 def test_run_shows_progress_against_existing_server(
     project: Path, temporal_server: TemporalDevServer
 ) -> None:
-    script = [
+    script: list[Reply] = [
         tool_calls(call("write_todos", {"todos": ["search", "write"]}), agent="research"),
         tool_calls(call("web_search", {"query": "temporal"}), agent="research"),
         text("searched", agent="research"),

@@ -346,9 +346,10 @@ def answered_calls(request: dict[str, Any]) -> list[tuple[str, dict[str, Any] | 
     found = []
     for message in request["messages"]:
         for call in message.get("tool_calls") or []:
-            arguments: dict[str, Any] | str = call["function"]["arguments"]
+            raw: str = call["function"]["arguments"]
+            arguments: dict[str, Any] | str = raw
             with contextlib.suppress(ValueError):
-                arguments = json.loads(arguments)
+                arguments = json.loads(raw)
             found.append((call["function"]["name"], arguments, results[call["id"]]))
     return found
 

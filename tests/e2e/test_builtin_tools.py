@@ -86,7 +86,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return write_project(root, "keeper_agents", DEFINITION, {})
 
 
-def observations(model_server: ScriptedModelServer) -> list[tuple[str, object, str]]:
+def observations(model_server: ScriptedModelServer) -> list[tuple[str, dict[str, Any] | str, str]]:
     """Every answered tool call, as the last request of the run shows them."""
     return answered_calls(model_server.requests[-1])
 

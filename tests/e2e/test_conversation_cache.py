@@ -196,10 +196,11 @@ def test_a_backend_that_reuses_tool_call_ids(
 
     async def run() -> dict[str, Any]:
         client = await connect(temporal_server)
-        return await client.execute_workflow(
+        output: dict[str, Any] = await client.execute_workflow(
             "stepper", {"task": "Take 4 steps."}, id=unique("reused-ids"),
             task_queue=worker.task_queue, result_type=dict,
         )  # fmt: skip
+        return output
 
     output = asyncio.run(run())
     assert output["answer"] == "Done after 4 steps."  # before: Duplicate tool_call id, failed

@@ -207,7 +207,7 @@ def test_build_discovery_lists_both_transports_and_catches_clashes(http_url: str
         name="web",
         url=http_url,
         headers={"Authorization": "Bearer ${TICKETS_TOKEN}"},
-        tools=["lookup_*"],
+        tools=("lookup_*",),
     )
     stdio = stdio_config(tools=["lookup_*"])
     servers = {"tickets": stdio, "web": web.model_copy(update={"prefix": "web_"})}

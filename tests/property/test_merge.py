@@ -15,6 +15,7 @@ import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 from unittest import mock
@@ -59,6 +60,11 @@ def no_markers(lines: list[str]) -> bool:
     return not has_conflict_markers(text_of(lines))
 
 
+def other_than(*taken: list[str]) -> Callable[[list[str]], bool]:
+    """A filter for a segment that differs from each of ``taken`` and has no markers."""
+    return lambda lines: lines not in taken and no_markers(lines)
+
+
 Edit = Literal["none", "ours", "theirs", "same", "both"]
 
 
@@ -72,10 +78,8 @@ def three_versions(draw: st.DrawFn) -> Versions:
     ours, theirs, edits = [], [], []
     for segment in segments:
         edit: Edit = draw(st.sampled_from(["none", "ours", "theirs", "same", "both"]))
-        mine = draw(SEGMENT.filter(lambda s, seg=segment: s != seg and no_markers(s)))
-        other = draw(
-            SEGMENT.filter(lambda s, seg=segment, m=mine: s not in (seg, m) and no_markers(s))
-        )
+        mine = draw(SEGMENT.filter(other_than(segment)))
+        other = draw(SEGMENT.filter(other_than(segment, mine)))
         ours.append(mine if edit in ("ours", "same", "both") else segment)
         theirs.append({"theirs": mine, "same": mine, "both": other}.get(edit, segment))
         edits.append(edit)

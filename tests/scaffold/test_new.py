@@ -360,7 +360,7 @@ def test_a_terminal_gets_prompts_and_ctrl_c_leaves_nothing(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(scaffold, "_copy", prompt)
-    monkeypatch.setattr(scaffold.sys, "stdin", Terminal())
+    monkeypatch.setattr(sys, "stdin", Terminal())
     # the default package name of "2fast" is invalid, but the prompt lets the user fix it
     dest, problems = new_project("2fast", parent=tmp_path, format=None, defaults=False, data={})
     assert calls == [True]

@@ -20,7 +20,7 @@ SEARCH_ACTIVITY = f"{PACKAGE}/tools/search.py"
 
 
 def _json(result: Result) -> dict[str, Any]:
-    payload = json.loads(result.stdout)
+    payload: dict[str, Any] = json.loads(result.stdout)
     assert set(payload) == {"status", "exit_code", "files", "diagnostics", "fix"}
     assert payload["exit_code"] == result.code
     return payload

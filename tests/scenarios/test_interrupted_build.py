@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from dagent_gen import builder, journal
 from dagent_gen.cli import app
 from dagent_gen.exit_codes import ExitCode
+from dagent_gen.write import atomic_write
 from tests.scenarios.helpers import BOSS, HELPER, Project, definition
 
 
@@ -28,7 +29,7 @@ def _changed_definition(project: Project) -> None:
 
 def _failing_after(count: int, failure: BaseException) -> Callable[..., bool]:
     """An ``atomic_write`` that writes ``count`` files, then raises ``failure``."""
-    real = builder.atomic_write
+    real = atomic_write
     written = 0
 
     def write(path: Path, content: str, *, within: Path | None = None) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagent_gen.reconcile import Action, ConflictMode, Kept, Plan, plan_build
 from dagent_gen.render import GeneratedFile, Ownership
-from dagent_gen.state import Lock, LockedFile, base_path, sha256
+from dagent_gen.state import Lock, LockedFile, LockedOwnership, base_path, sha256
 from tests.scenarios.helpers import (
     BOSS,
     HELPER,
@@ -219,7 +219,7 @@ def test_plan_build_treats_an_unparsable_clean_merge_as_a_conflict(tmp_path: Pat
 
     def plan(mode: ConflictMode) -> Plan:
         old = Lock(generator="t", definition="dagent.toml", definition_sha256="0")
-        old.files[path] = LockedFile(ownership="merged", sha256=sha256(base))
+        old.files[path] = LockedFile(ownership=LockedOwnership.MERGED, sha256=sha256(base))
         new = Lock(generator="t", definition="dagent.toml", definition_sha256="1")
         file = GeneratedFile(path, fresh, Ownership.MERGED)
         return plan_build(tmp_path, [file], old, new, conflict_mode=mode)

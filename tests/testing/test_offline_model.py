@@ -74,7 +74,7 @@ def test_calls_the_first_tool_with_arguments_made_from_its_schema() -> None:
 
 
 def test_after_a_tool_result_it_answers_and_stops() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         USER,
         {"role": "assistant", "content": None, "tool_calls": []},
         {"role": "tool", "tool_call_id": "c1", "content": "Temporal is durable."},

@@ -11,7 +11,8 @@ import pytest
 
 from dagent_gen.definition import Definition
 from dagent_gen.introspect import ToolSignature
-from dagent_gen.model import WRITE_TODOS_TOOL, ProjectModel, build_model, class_name
+from dagent_gen.loop_vocabulary import WRITE_TODOS_TOOL
+from dagent_gen.model import ProjectModel, build_model, class_name
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -62,7 +62,9 @@ def test_the_output_cap_has_a_floor(root: Path) -> None:
 # -- ls ------------------------------------------------------------------------------------------
 
 
-def test_ls_lists_one_level_sorted_with_directories_marked(root: Path, tools: FilesystemTools):
+def test_ls_lists_one_level_sorted_with_directories_marked(
+    root: Path, tools: FilesystemTools
+) -> None:
     make_tree(root, {"b.txt": "", "a/deep/x.txt": "", ".hidden": "", "C.md": ""})
     assert tools.ls() == ".hidden\nC.md\na/\nb.txt"
     assert tools.ls(".") == tools.ls("") == tools.ls(str(root)) == tools.ls("a/..")
@@ -98,7 +100,7 @@ def test_ls_is_capped_with_a_note(root: Path) -> None:
 # -- read_file -----------------------------------------------------------------------------------
 
 
-def test_read_file_numbers_lines_and_says_what_remains(root: Path, tools: FilesystemTools):
+def test_read_file_numbers_lines_and_says_what_remains(root: Path, tools: FilesystemTools) -> None:
     make_tree(root, {"f.txt": "one\ntwo\nthree\nfour\nfive\n"})
     assert tools.read_file("f.txt") == numbered("one", "two", "three", "four", "five")
     assert tools.read_file("f.txt", limit=2) == (
@@ -154,7 +156,9 @@ def test_read_file_checks_offset_and_limit(
         tools.read_file("f.txt", offset=offset, limit=limit)  # type: ignore[arg-type]
 
 
-def test_read_file_splits_long_lines_and_cuts_very_long_ones(root: Path, tools: FilesystemTools):
+def test_read_file_splits_long_lines_and_cuts_very_long_ones(
+    root: Path, tools: FilesystemTools
+) -> None:
     make_tree(root, {"long.txt": "a" * 4500 + "\nshort\n", "huge.txt": "b" * 50_000 + "\n"})
     rows = tools.read_file("long.txt").splitlines()
     assert rows == [
@@ -174,7 +178,9 @@ def test_read_file_refuses_binary_files(root: Path, tools: FilesystemTools) -> N
     assert tools.read_file("latin1.txt").startswith("'latin1.txt' is a binary file")
 
 
-def test_a_character_cut_by_the_binary_sniff_is_still_text(root: Path, tools: FilesystemTools):
+def test_a_character_cut_by_the_binary_sniff_is_still_text(
+    root: Path, tools: FilesystemTools
+) -> None:
     text = "x" * (file_text.SNIFF_BYTES - 1) + "é\n"  # é straddles the sniffed prefix's end
     make_tree(root, {"f.txt": text})
     assert tools.read_file("f.txt").endswith("é")
@@ -193,7 +199,9 @@ def test_read_file_of_special_files(root: Path, tools: FilesystemTools) -> None:
         tools.read_file("missing.txt")
 
 
-def test_read_file_output_is_capped_and_can_be_continued(root: Path, tools: FilesystemTools):
+def test_read_file_output_is_capped_and_can_be_continued(
+    root: Path, tools: FilesystemTools
+) -> None:
     make_tree(root, {"big.txt": "".join(f"line {n} " + "x" * 90 + "\n" for n in range(3000))})
     first = tools.read_file("big.txt")
     assert len(first) <= 20_000
@@ -249,7 +257,9 @@ def test_write_file_creates_parents_then_overwrites(root: Path, tools: Filesyste
     assert sorted(p.name for p in (root / "a" / "b").iterdir()) == ["new.txt"]  # no temp file
 
 
-def test_write_file_keeps_the_mode_of_the_file_it_replaces(root: Path, tools: FilesystemTools):
+def test_write_file_keeps_the_mode_of_the_file_it_replaces(
+    root: Path, tools: FilesystemTools
+) -> None:
     make_tree(root, {"script.sh": "old"})
     (root / "script.sh").chmod(0o750)
     tools.write_file("script.sh", "new")
@@ -295,7 +305,9 @@ def test_edit_file_replaces_a_unique_string(root: Path, tools: FilesystemTools) 
     assert (root / "f.py").read_bytes() == b"def f():\r\n    return 2\r\n"
 
 
-def test_edit_file_needs_a_unique_match_unless_replace_all(root: Path, tools: FilesystemTools):
+def test_edit_file_needs_a_unique_match_unless_replace_all(
+    root: Path, tools: FilesystemTools
+) -> None:
     make_tree(root, {"f.txt": "a = 1\nb = 1\nc = 1\n"})
     with pytest.raises(FilesystemToolError) as ambiguous:
         tools.edit_file("f.txt", "= 1", "= 2")
@@ -347,7 +359,7 @@ def test_edit_file_not_found_says_when_the_edit_seems_already_made(
     assert (root / "f.txt").read_text() == "x = 2\n"
 
 
-def test_edit_file_refuses_binary_and_non_utf8_files(root: Path, tools: FilesystemTools):
+def test_edit_file_refuses_binary_and_non_utf8_files(root: Path, tools: FilesystemTools) -> None:
     make_tree(root, {"a.bin": b"x\0y", "b.txt": b"caf\xe9"})
     with pytest.raises(FilesystemToolError, match=r"^'a.bin' is a binary file; edit_file edits"):
         tools.edit_file("a.bin", "x", "z")
@@ -415,7 +427,7 @@ def test_glob_matches_files_only_sorted(
     assert tools.glob(pattern, path) == expected
 
 
-def test_glob_without_matches_and_bad_patterns(source_tree: Path, tools: FilesystemTools):
+def test_glob_without_matches_and_bad_patterns(source_tree: Path, tools: FilesystemTools) -> None:
     assert tools.glob("*.rs") == "No files found matching '*.rs'"
     with pytest.raises(FilesystemToolError, match=r"must be relative to the path searched"):
         tools.glob("../*")
@@ -475,7 +487,7 @@ def test_grep_output_modes(text_tree: Path, tools: FilesystemTools) -> None:
     )
 
 
-def test_grep_is_literal_unless_asked_for_a_regex(text_tree: Path, tools: FilesystemTools):
+def test_grep_is_literal_unless_asked_for_a_regex(text_tree: Path, tools: FilesystemTools) -> None:
     assert tools.grep("a.c", "notes.md", output_mode="content") == "notes.md:1:todo: a.c"
     assert tools.grep("a.c", "notes.md", output_mode="content", regex=True) == (
         "notes.md:1:todo: a.c\nnotes.md:2:abc"
@@ -601,7 +613,7 @@ def test_the_modules_import_only_the_standard_library_and_each_other(module: str
     import dagent_gen
 
     source = Path(dagent_gen.__file__).parent / "runtime" / f"{module}.py"
-    imported = set()
+    imported: set[str] = set()
     for node in ast.walk(ast.parse(source.read_text())):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dagent_gen.runtime.loop_support import (
     parse_arguments,
     parse_todos,
@@ -25,6 +27,7 @@ def test_plans_are_parsed_or_explained() -> None:
     todos = parse_todos({"todos": ["a", {"content": "b", "status": "completed"}]})
     assert not isinstance(todos, str)
     assert [(t.content, t.status) for t in todos] == [("a", "pending"), ("b", "completed")]
+    bad: dict[str, Any]
     for bad in ({}, {"todos": []}, {"todos": [{"content": "x", "status": "done"}]}, {"todos": [3]}):
         assert str(parse_todos(bad)).startswith("Error: call write_todos")
 

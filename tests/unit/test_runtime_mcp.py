@@ -214,7 +214,7 @@ def test_the_modules_import_no_dagent_gen(module: str) -> None:
     import dagent_gen
 
     source = Path(dagent_gen.__file__).parent / "runtime" / f"{module}.py"
-    imported = set()
+    imported: set[str] = set()
     for node in ast.walk(ast.parse(source.read_text())):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)

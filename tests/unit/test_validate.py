@@ -437,9 +437,11 @@ def test_timeouts_at_the_limits_are_accepted(
 
 def test_every_duration_key_is_range_checked() -> None:
     """A new duration field must join DURATION_KEYS (and the validator's checks)."""
+    from pydantic import BaseModel
+
     from dagent_gen.definition import AgentSection, ToolSection
 
-    def durations(model: type) -> set[str]:
+    def durations(model: type[BaseModel]) -> set[str]:
         return {
             name
             for name, field in model.model_fields.items()
