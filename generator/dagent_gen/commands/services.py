@@ -49,26 +49,15 @@ def offline_model_if_needed(say: Callable[[str], None]) -> Iterator[None]:
     if os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"):
         yield
         return
-    from dagent_gen.testing import ScriptedModelServer, offline_reply, respond
+    from dagent_gen.testing.offline_model import offline_endpoint
 
-    server = ScriptedModelServer(default=respond(offline_reply)).start()
-    saved = {key: os.environ.get(key) for key in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    os.environ["OPENAI_API_KEY"] = "offline"
-    os.environ["OPENAI_BASE_URL"] = server.base_url
-    say(
-        "No OPENAI_API_KEY or OPENAI_BASE_URL set: running on the OFFLINE scripted model "
-        "(it plans one step, calls a tool once and answers with what it returned). "
-        "Set OPENAI_API_KEY for real answers."
-    )
-    try:
+    with offline_endpoint():
+        say(
+            "No OPENAI_API_KEY or OPENAI_BASE_URL set: running on the OFFLINE model (it picks "
+            "the tool the task names, calls it once and answers with what it returned; see "
+            "docs/offline-model.md). Set OPENAI_API_KEY for real answers."
+        )
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        server.stop()
 
 
 def temporal_answers(address: str) -> bool:

@@ -9,14 +9,11 @@ way in ``tests/histories/``, for the project's replay test.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from dagent_gen.testing.model_server import ScriptedModelServer, respond
-from dagent_gen.testing.offline_model import offline_reply
+from dagent_gen.testing.offline_model import offline_endpoint
 from dagent_gen.testing.temporal_server import TemporalDevServer
 
 # The worker and client identity recorded in the history (the default names this machine).
@@ -38,7 +35,7 @@ async def record_offline_run(
 
     # TemporalDevServer, not WorkflowEnvironment.start_local: its output goes to a log file,
     # not into the terminal of `dagent-gen new`.
-    with _offline_model(), TemporalDevServer() as server:  # transfer queue: limit lifted
+    with offline_endpoint(), TemporalDevServer() as server:  # transfer queue: limit lifted
         client = await Client.connect(server.address, identity=IDENTITY)
         with ThreadPoolExecutor(max_workers=4) as executor:
             async with Worker(
@@ -55,20 +52,3 @@ async def record_offline_run(
                 await handle.result()
         history = await handle.fetch_history()
     return history.to_json()
-
-
-@contextlib.contextmanager
-def _offline_model() -> Iterator[None]:
-    """The offline model as this process's OpenAI endpoint, for the duration of the block."""
-    keys = ("OPENAI_BASE_URL", "OPENAI_API_KEY")
-    saved = {key: os.environ.get(key) for key in keys}
-    with ScriptedModelServer(default=respond(offline_reply)) as server:
-        os.environ.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="offline")
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value

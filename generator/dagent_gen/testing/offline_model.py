@@ -10,15 +10,44 @@ docs/offline-model.md.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 from dagent_gen.loop_vocabulary import WRITE_TODOS
-from dagent_gen.testing.model_server import Reply, _text_of, call, text, tool_calls
+from dagent_gen.testing.model_server import (
+    Reply,
+    ScriptedModelServer,
+    _text_of,
+    call,
+    respond,
+    text,
+    tool_calls,
+)
 from dagent_gen.testing.offline_arguments import arguments_for, tool_score
 
 JsonObject = dict[str, Any]
 NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
 PLANNING_TOOL = WRITE_TODOS
+
+
+@contextlib.contextmanager
+def offline_endpoint() -> Iterator[ScriptedModelServer]:
+    """The offline model as this process's OpenAI endpoint (``OPENAI_BASE_URL`` and
+    ``OPENAI_API_KEY``) for the duration of the block; the variables are restored after it."""
+    keys = ("OPENAI_BASE_URL", "OPENAI_API_KEY")
+    saved = {key: os.environ.get(key) for key in keys}
+    with ScriptedModelServer(default=respond(offline_reply)) as server:
+        os.environ.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="offline")
+        try:
+            yield server
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 def offline_reply(request: JsonObject) -> Reply:
