@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -43,107 +43,21 @@ __all__ = [
     "tool_calls",
 ]
 
-JsonObject = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One function call inside a :func:`tool_calls` reply; ``arguments`` is sent verbatim.
-
-    ``id`` fixes the call's id (a backend that reuses ids); by default each call gets a new one.
-    """
-
-    name: str
-    arguments: str
-    id: str | None = None
-
-
-@dataclass(frozen=True)
-class TextReply:
-    """An assistant message with text content (``finish_reason="stop"``)."""
-
-    content: str
-    agent: str | None = None
-
-
-@dataclass(frozen=True)
-class ToolCallsReply:
-    """An assistant message with tool calls (``finish_reason="tool_calls"``)."""
-
-    calls: tuple[ToolCall, ...]
-    content: str | None = None
-    agent: str | None = None
-
-
-@dataclass(frozen=True)
-class HttpErrorReply:
-    """An HTTP error answer with an OpenAI error body and optional retry headers."""
-
-    status: int
-    message: str
-    retry_after: float | None = None
-    retry_after_ms: float | None = None
-    agent: str | None = None
-
-
-@dataclass(frozen=True)
-class DynamicReply:
-    """A reply computed at request time by ``fn(request_json)``."""
-
-    fn: Callable[[JsonObject], Reply] = field(repr=False)
-    agent: str | None = None
-
-
-Reply = TextReply | ToolCallsReply | HttpErrorReply | DynamicReply
-"""Anything the script can contain."""
-
-
-def text(content: str, *, agent: str | None = None) -> TextReply:
-    """An assistant text reply. ``agent``: substring of the first system/developer message."""
-    return TextReply(content=content, agent=agent)
-
-
-def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
-    """A tool call for :func:`tool_calls`; a ``str`` ``arguments`` is sent verbatim (may be bad JSON)."""
-    args = arguments if isinstance(arguments, str) else json.dumps(dict(arguments))
-    return ToolCall(name=name, arguments=args, id=id)
-
-
-def tool_calls(
-    *calls: ToolCall, agent: str | None = None, content: str | None = None
-) -> ToolCallsReply:
-    """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...)."""
-    if not calls:
-        raise ValueError("tool_calls() needs at least one call(...)")
-    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent)
-
-
-def http_error(
-    status: int,
-    *,
-    message: str = "Scripted error from ScriptedModelServer",
-    retry_after: float | None = None,
-    retry_after_ms: float | None = None,
-    agent: str | None = None,
-) -> HttpErrorReply:
-    """Answer with HTTP ``status``, an OpenAI error body and ``retry-after(-ms)`` headers if given."""
-    if not 400 <= status <= 599:
-        raise ValueError(f"http_error status must be 4xx or 5xx, got {status}")
-    return HttpErrorReply(status, message, retry_after, retry_after_ms, agent)
-
-
-def respond(fn: Callable[[JsonObject], Reply], *, agent: str | None = None) -> DynamicReply:
-    """A reply computed by ``fn(request_json)``, which returns any other reply."""
-    return DynamicReply(fn=fn, agent=agent)
-
-
-def _text_of(content: Any) -> str:
-    """The plain text of a message ``content`` (a string or a list of text parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
+from dagent_gen.testing.replies import (
+    DynamicReply,
+    HttpErrorReply,
+    JsonObject,
+    Reply,
+    TextReply,
+    ToolCall,
+    ToolCallsReply,
+    _text_of,
+    call,
+    http_error,
+    respond,
+    text,
+    tool_calls,
+)
 
 
 def _system_prompt(request: JsonObject) -> str:

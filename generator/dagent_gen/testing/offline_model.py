@@ -16,16 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from dagent_gen.loop_vocabulary import WRITE_TODOS
-from dagent_gen.testing.model_server import (
-    Reply,
-    ScriptedModelServer,
-    _text_of,
-    call,
-    respond,
-    text,
-    tool_calls,
-)
+from dagent_gen.testing.model_server import ScriptedModelServer
 from dagent_gen.testing.offline_arguments import arguments_for, tool_score
+from dagent_gen.testing.replies import Reply, _text_of, call, respond, text, tool_calls
 
 JsonObject = dict[str, Any]
 NOTICE = "Offline model (set OPENAI_API_KEY for real answers)."
