@@ -160,8 +160,15 @@ def test_sub_agent_schema() -> None:
     )
     assert function["parameters"] == {
         "type": "object",
-        "properties": {"task": {"type": "string", "description": function["parameters"]
-                                ["properties"]["task"]["description"]}},
+        "properties": {
+            "task": {
+                "type": "string",
+                "description": (
+                    "A complete, self-contained description of the work: the agent sees "
+                    "nothing else."
+                ),
+            }
+        },
         "required": ["task"],
         "additionalProperties": False,
     }  # fmt: skip
