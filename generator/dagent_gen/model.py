@@ -28,6 +28,7 @@ class ToolModel:
     retries: int
     max_output_chars: int
     non_retryable_errors: tuple[str, ...] = ()
+    local: bool = False  # run as a local activity (workflow.execute_local_activity)
 
     impl_name = "tool_function"
 
@@ -224,6 +225,7 @@ def build_model(
             retries=section.retries,
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
+            local=section.local,
         )
     agents = [
         _agent_model(name, agent_section, tools, definition)
