@@ -150,6 +150,10 @@ class ProjectModel:
         return any(agent.planning for agent in self.agents)
 
     @property
+    def uses_local_tools(self) -> bool:
+        return any(tool.local for tool in self.tools)
+
+    @property
     def write_todos_tool(self) -> dict[str, Any]:
         return WRITE_TODOS_TOOL
 

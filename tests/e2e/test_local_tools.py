@@ -9,6 +9,8 @@ normal and for a local tool.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +21,10 @@ from .support import (
     EventLog,
     Project,
     StartWorker,
+    Worker,
     answered_calls,
     run_agent,
+    subprocess_env,
     unique,
     write_project,
 )
@@ -34,7 +38,7 @@ package = "local_agent"
 [agents.quickie]
 system_prompt = "You use quick tools."
 planning = false
-tools = ["quick", "flaky", "flaky_local"]
+tools = ["quick", "flaky", "flaky_local", "nap"]
 
 [tools.quick]
 function = "local_tools:quick"
@@ -49,17 +53,25 @@ retries = 2
 function = "local_tools:flaky_local"
 retries = 2
 local = true
+
+[tools.nap]
+function = "local_tools:nap"
+timeout = "3s"
+retries = 0
+local = true
 """
 
 TOOLS = '''
 """Quick tools; the flaky ones record their idempotency key and fail their first attempt."""
 
 import json
+import time
 from pathlib import Path
 
 from temporalio import activity
 
 KEYS = Path(__file__).with_name("keys.jsonl")
+NAPS = Path(__file__).with_name("naps")
 
 
 def idempotency_key() -> str:
@@ -103,6 +115,18 @@ def flaky_local(tag: str) -> str:
         tag: A label.
     """
     return _record_then_fail_once("flaky_local", tag)
+
+
+def nap(n: int) -> int:
+    """Take a second (a plain function: it needs a thread), leaving a mark per run.
+
+    Args:
+        n: A number to return.
+    """
+    time.sleep(1.0)
+    with (NAPS / str(n)).open("a", encoding="utf-8") as marks:
+        marks.write("ran\\n")
+    return n
 '''
 
 
@@ -195,3 +219,46 @@ def test_retried_calls_see_one_idempotency_key(
     history.assert_healthy()
     assert history.started_attempts("flaky") == [2, 2]  # one started event per call
     assert local_activity_types(history) == ["flaky_local"]
+
+
+NAP_CALLS = 8  # four times the worker's 2 slots
+
+
+def test_sync_local_tools_never_time_out_waiting_for_a_thread(
+    project: Project,
+    temporal_server: TemporalDevServer,
+    model_server: ScriptedModelServer,
+    tmp_path: Path,
+) -> None:
+    """A worker with 2 slots takes at most 2 local tools at once and has a thread for each:
+    8 one-second calls with a 3 s timeout all finish, each run once (the SDK's own default of
+    local-activity slots would let all 8 wait for 2 threads and time out)."""
+    naps = project.root / "naps"
+    shutil.rmtree(naps, ignore_errors=True)
+    naps.mkdir()
+    model_server.add(
+        tool_calls(*(call("nap", {"n": n}) for n in range(NAP_CALLS))), text("Rested.")
+    )
+    env = subprocess_env(
+        temporal_server,
+        OPENAI_BASE_URL=model_server.base_url,
+        OPENAI_API_KEY="sk-test",
+        DAGENT_MAX_ACTIVITIES="2",
+    )
+    worker = Worker(project, unique("naps"), "sk-test", env, tmp_path / "worker.log").start()
+    try:
+        output, history = run_agent(
+            temporal_server,
+            "quickie",
+            "Nap.",
+            task_queue=worker.task_queue,
+            workflow_id=unique("nap"),
+        )
+    finally:
+        worker.stop()
+    observations = [obs for _, _, obs in answered_calls(model_server.requests[1])]
+    assert observations == [str(n) for n in range(NAP_CALLS)]
+    assert output["answer"] == "Rested."
+    marks = {path.name: path.read_text(encoding="utf-8") for path in naps.iterdir()}
+    assert marks == {str(n): "ran\n" for n in range(NAP_CALLS)}  # each call ran exactly once
+    assert local_activity_types(history) == ["nap"] * NAP_CALLS

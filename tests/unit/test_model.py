@@ -310,6 +310,11 @@ def test_local_tools_run_as_local_activities(tmp_path: Any, definition_name: str
     for branch in branches.values():
         assert "start_to_close_timeout=timedelta(seconds=3)" in branch
         assert "retry_policy=RetryPolicy(maximum_attempts=2)" in branch
+    # Local tools get slots of their own, and the thread pool a thread for each slot, so a
+    # sync local tool never waits for a thread while its timeout runs.
+    worker = next(f for f in generation.files if f.path == "lo/worker.py").content
+    assert "ThreadPoolExecutor(max_workers=2 * slots)" in worker
+    assert "max_concurrent_local_activities=slots," in worker
 
 
 def test_local_must_be_a_bool() -> None:
