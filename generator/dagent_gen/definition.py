@@ -206,6 +206,14 @@ class ToolFields(_Strict):
         "Longer results are cut, with a note the model sees, so a large result cannot blow the "
         "payload limit (Temporal refuses payloads over 2 MB; a character takes up to 4 bytes).",
     )
+    local: bool = key(
+        False,
+        "bool",
+        "Run the tool as a Temporal *local activity*, inside the workflow's worker, instead of "
+        "through the task queue: no queue round trip per call, but the result is recorded as a "
+        "marker, retries run inside the workflow task, and the call is not an activity in the "
+        "UI. For quick tools only (a few seconds); see the trade-offs below the table.",
+    )
 
 
 class ProjectSection(ProjectFields):

@@ -37,6 +37,7 @@ class ToolModel:
     retries: int
     max_output_chars: int
     non_retryable_errors: tuple[str, ...] = ()
+    local: bool = False  # run as a local activity (workflow.execute_local_activity)
 
     impl_name = "tool_function"
     kind = "function"
@@ -173,6 +174,10 @@ class ProjectModel:
         return any(agent.planning for agent in self.agents)
 
     @property
+    def uses_local_tools(self) -> bool:
+        return any(tool.local for tool in self.tools)
+
+    @property
     def write_todos_tool(self) -> dict[str, Any]:
         return WRITE_TODOS_TOOL
 
@@ -284,6 +289,7 @@ def build_model(
             retries=section.retries,
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
+            local=section.local,
         )
     agents: list[AgentModel] = []
     builtins: dict[str, BuiltinToolModel] = {}

@@ -268,3 +268,64 @@ def test_non_retryable_errors_from_both_definition_forms(tmp_path: Any) -> None:
         assert 'non_retryable_error_types=[\n                                "KeyError",' in (
             workflow.content
         )
+
+
+LOCAL_TOOLS = '''
+def quick(key: str) -> str:
+    """Quick."""
+    return key
+
+
+def slow(key: str) -> str:
+    """Slow."""
+    return key
+'''
+LOCAL_FORMS = {
+    "dagent.toml": '[project]\npackage = "lo"\n[agents.a]\ntools = ["quick", "slow"]\n'
+    '[tools.quick]\nfunction = "lo_tools_mod:quick"\ntimeout = "3s"\nretries = 1\n'
+    "local = true\n"
+    '[tools.slow]\nfunction = "lo_tools_mod:slow"\ntimeout = "3s"\nretries = 1\n',
+    "dagent.py": "from dagent_gen import Agent, Project, Tool\n"
+    "from lo_tools_mod import quick, slow\n"
+    'project = Project(package="lo", agents=[Agent("a", tools=[\n'
+    '    Tool(quick, timeout="3s", retries=1, local=True),\n'
+    '    Tool(slow, timeout="3s", retries=1),\n'
+    "])])\n",
+}
+
+
+@pytest.mark.parametrize("definition_name", sorted(LOCAL_FORMS))
+def test_local_tools_run_as_local_activities(tmp_path: Any, definition_name: str) -> None:
+    """``local`` (both forms) makes that tool's call branch, and only it, a local activity
+    with the tool's own timeout and retry policy."""
+    from dagent_gen.pipeline import generate
+
+    (tmp_path / "lo_tools_mod.py").write_text(LOCAL_TOOLS, encoding="utf-8")
+    (tmp_path / definition_name).write_text(LOCAL_FORMS[definition_name], encoding="utf-8")
+    generation, problems = generate(tmp_path)
+    assert generation is not None, [p.render() for p in problems]
+    assert {tool.name: tool.local for tool in generation.model.tools} == {
+        "quick": True,
+        "slow": False,
+    }
+    workflow = next(f for f in generation.files if f.path == "lo/workflows/a.py").content
+    branches = {
+        name: workflow.split(f'case "{name}":')[1].split("case ")[0] for name in ("quick", "slow")
+    }
+    assert "workflow.execute_local_activity(\n" in branches["quick"]
+    assert "execute_local_activity" not in branches["slow"]
+    assert "workflow.execute_activity(\n" in branches["slow"]
+    for branch in branches.values():
+        assert "start_to_close_timeout=timedelta(seconds=3)" in branch
+        assert "retry_policy=RetryPolicy(maximum_attempts=2)" in branch
+    # Local tools get slots of their own, and the thread pool a thread for each slot, so a
+    # sync local tool never waits for a thread while its timeout runs.
+    worker = next(f for f in generation.files if f.path == "lo/worker.py").content
+    assert "ThreadPoolExecutor(max_workers=2 * slots)" in worker
+    assert "max_concurrent_local_activities=slots," in worker
+
+
+def test_local_must_be_a_bool() -> None:
+    data = {**project(main={"tools": ["search"]}), "tools": tools(search={"local": "yes"})}
+    with pytest.raises(ValueError, match="local"):
+        Definition.model_validate(data)

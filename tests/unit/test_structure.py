@@ -228,7 +228,7 @@ async def step(self):
     assert got == [
         ("activity", "fetch", "step"),
         ("activity", "Tools.lookup", "step"),
-        ("activity", "tidy", "step"),
+        ("local_activity", "tidy", "step"),
         ("child_workflow", "Child", "step"),
         ("wait_condition", "LIMIT", "step"),
         ("timer", "3", "step"),
@@ -273,6 +273,23 @@ def test_sequence_change_detects_added_activity() -> None:
         after=("timer", "activity:summarize", "child_workflow:WriterWorkflow.run"),
         description="ResearcherWorkflow.run: activity 'summarize' added",
     )
+
+
+def test_sequence_change_detects_an_activity_made_local_and_back() -> None:
+    """``local = true`` on a tool changes its command: replay of a run that scheduled the
+    activity fails against code that runs it locally, and the other way round."""
+    local = WORKFLOW.replace(
+        "return await workflow.execute_activity(\n",
+        "return await workflow.execute_local_activity(\n",
+    )
+    assert local != WORKFLOW
+    (change,) = command_sequence_changes(WORKFLOW, local)
+    assert change.after == ("local_activity:web_search",)
+    assert change.description == (
+        "ResearcherWorkflow._search: activity 'web_search' replaced by local activity 'web_search'"
+    )
+    (back,) = command_sequence_changes(local, WORKFLOW)
+    assert back.before == ("local_activity:web_search",)
 
 
 def test_sequence_change_detects_removed_child_workflow() -> None:

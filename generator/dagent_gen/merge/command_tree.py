@@ -11,16 +11,24 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-CommandKind = Literal["activity", "child_workflow", "timer", "continue_as_new", "wait_condition"]
+CommandKind = Literal[
+    "activity", "local_activity", "child_workflow", "timer", "continue_as_new", "wait_condition"
+]
 
-_ACTIVITY_FUNCS = frozenset(
-    f"{verb}_{local}activity{suffix}"
-    for verb in ("execute", "start")
-    for local in ("", "local_")
-    for suffix in ("", "_method", "_class")
-)
+
+def _activity_funcs(local: str) -> frozenset[str]:
+    return frozenset(
+        f"{verb}_{local}activity{suffix}"
+        for verb in ("execute", "start")
+        for suffix in ("", "_method", "_class")
+    )
+
+
+# A local activity is a different command from an activity of the same name (history records a
+# marker, not ActivityTaskScheduled), so turning a tool's ``local`` on or off is a change.
 _WORKFLOW_FUNCS: dict[str, CommandKind] = {
-    **dict.fromkeys(_ACTIVITY_FUNCS, "activity"),
+    **dict.fromkeys(_activity_funcs(""), "activity"),
+    **dict.fromkeys(_activity_funcs("local_"), "local_activity"),
     "execute_child_workflow": "child_workflow",
     "start_child_workflow": "child_workflow",
     "sleep": "timer",
@@ -29,7 +37,11 @@ _WORKFLOW_FUNCS: dict[str, CommandKind] = {
 }
 _WORKFLOW_MODULE = "temporalio.workflow"
 # The keyword under which the command's target may be passed instead of positionally.
-_TARGET_KEYWORD: dict[CommandKind, str] = {"activity": "activity", "child_workflow": "workflow"}
+_TARGET_KEYWORD: dict[CommandKind, str] = {
+    "activity": "activity",
+    "local_activity": "activity",
+    "child_workflow": "workflow",
+}
 
 # A command tree: ("cmd", item) | ("call", method) | ("seq", nodes) | ("alt", nodes) |
 # ("loop", node). Tuples, so trees compare and sort by value.
@@ -55,7 +67,7 @@ class TemporalCall:
         Timers (``sleep`` and ``wait_condition(timeout=...)`` alike) are matched by kind only,
         because Temporal records neither their duration nor which API created them.
         """
-        if self.kind in ("activity", "child_workflow"):
+        if self.kind in ("activity", "local_activity", "child_workflow"):
             return f"{self.kind}:{self.target}"
         return "timer" if self.kind == "wait_condition" else self.kind
 

@@ -77,7 +77,8 @@ def max_activities() -> int:
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:
     slots = max_activities()
     client = await connect()
-    with ThreadPoolExecutor(max_workers=slots) as executor:
+    # Local tools have slots of their own and share the thread pool: a thread for every slot.
+    with ThreadPoolExecutor(max_workers=2 * slots) as executor:
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -85,6 +86,7 @@ async def run_worker(task_queue: str = TASK_QUEUE) -> None:
             activities=ALL_ACTIVITIES,
             activity_executor=executor,
             max_concurrent_activities=slots,
+            max_concurrent_local_activities=slots,
         )
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()

@@ -110,7 +110,8 @@ class HelperWorkflow:
         try:
             match call.name:
                 case "tally":
-                    return await workflow.execute_activity(
+                    # A local activity: runs in this worker, its result recorded as a marker.
+                    return await workflow.execute_local_activity(
                         tally_activity,
                         arguments,
                         start_to_close_timeout=timedelta(seconds=5),
