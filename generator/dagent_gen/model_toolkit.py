@@ -33,6 +33,7 @@ class BuiltinToolModel:
     retries: int
     heartbeat_timeout: float | None = None
     non_retryable_errors: tuple[str, ...] = ()
+    local: bool = False  # built-in tools do I/O on the worker: always ordinary activities
 
     @property
     def template(self) -> str:
