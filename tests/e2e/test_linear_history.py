@@ -61,7 +61,9 @@ def step(i: int) -> str:
 '''
 
 STEP_COUNTS = (10, 25, 40)
-MAX_BYTES_PER_STEP = 5700  # measured 5,613 (was 5,921 with 32-hex digests and dict references)
+MAX_BYTES_PER_STEP = (
+    5500  # measured 5,347 (was 5,613 before the compact model reply and no summary)
+)
 
 
 def marker(i: int) -> str:

@@ -57,7 +57,7 @@ def test_the_request_skips_the_sdks_transform(
     monkeypatch.setattr(completions_module, "async_maybe_transform", transform)
     server.add(text("hello"))
     reply = call_model(conversation())
-    assert reply.message == ChatMessage(role="assistant", content="hello")
+    assert reply.message() == ChatMessage(role="assistant", content="hello")
     assert server.violations == []
     assert server.requests[0]["messages"] == [
         {"role": "system", "content": "You are terse."},
@@ -79,10 +79,10 @@ def test_reused_tool_call_ids_are_made_unique(server: ScriptedModelServer) -> No
     messages = conversation()
     server.add(tool_calls(call("t", {})), tool_calls(call("t", {}), call("t", {})))
     digests = ConversationDigests()
-    first = call_model(messages, digests=digests).message
+    first = call_model(messages, digests=digests).message()
     messages += [first, ChatMessage(role="tool", content="r", tool_call_id=first.tool_calls[0].id)]
     CACHE.remember_text("r")  # as the tool activity would
-    second = call_model(messages, digests=digests).message
+    second = call_model(messages, digests=digests).message()
     ids = [c.id for c in first.tool_calls + second.tool_calls]
     assert len(set(ids)) == 3, ids
 
@@ -93,5 +93,5 @@ def test_lone_surrogates_do_not_break_the_request(server: ScriptedModelServer) -
     messages = conversation()
     messages[1] = ChatMessage(role="user", content="file \udc80.txt")
     server.add(text("ok"))
-    assert call_model(messages).message.content == "ok"
+    assert call_model(messages).message().content == "ok"
     assert server.requests[0]["messages"][1]["content"] == "file \ufffd.txt"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from temporalio.converter import default
 
-from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ToolCall
+from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ModelReply, ToolCall, Usage
 
 CONVERTER = default().payload_converter
 GRPC_LIMIT = 4 * 1024 * 1024
@@ -61,3 +63,36 @@ def test_a_page_has_at_least_one_message_and_respects_its_window() -> None:
     assert MessageWindow(0, 2, max_bytes=10).page(conversation) == conversation[:1]
     assert MessageWindow(1, 2).page(conversation) == conversation[1:]
     assert MessageWindow(2, 2).page(conversation) == []
+
+
+REPLIES = [
+    ChatMessage(role="assistant", content="done"),
+    ChatMessage(role="assistant", content=""),
+    ChatMessage(role="assistant", tool_calls=[ToolCall("call_1", "step", '{"i": 1}')]),
+    ChatMessage(
+        role="assistant",
+        content="two at once",
+        tool_calls=[ToolCall("a", "x", "{}"), ToolCall("b", "y", "")],
+    ),
+]
+
+
+@pytest.mark.parametrize("message", REPLIES)
+@pytest.mark.parametrize("usage", [None, Usage(12, 5, 17)])
+def test_a_model_reply_round_trips_through_the_data_converter(
+    message: ChatMessage, usage: Usage | None
+) -> None:
+    """What the workflow decodes is exactly the message and usage the activity returned."""
+    payload = CONVERTER.to_payloads([ModelReply.of(message, usage)])[0]
+    decoded = CONVERTER.from_payloads([payload], [ModelReply])[0]
+    assert decoded.message() == message
+    assert decoded.token_usage() == (usage or Usage())
+
+
+@pytest.mark.parametrize("message", REPLIES)
+def test_a_model_reply_carries_no_field_the_workflow_already_knows(message: ChatMessage) -> None:
+    """Each reply is in history once per step: no role, no null tool_call_id, no nested keys."""
+    data = json.loads(CONVERTER.to_payloads([ModelReply.of(message, Usage(1, 2, 3))])[0].data)
+    assert set(data) == {"content", "calls", "usage"}
+    assert data["usage"] == [1, 2, 3]
+    assert all(isinstance(call, list) for call in data["calls"])

@@ -128,11 +128,10 @@ class PlannerWorkflow:
             self._digests.request("planner", self._messages, tool_choice),
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
-            retry_policy=MODEL_RETRY,
-            summary=f"step {self._steps}",  # kept short: each one is in history
+            retry_policy=MODEL_RETRY,  # no summary: it would cost ~90 bytes of history a step
         )
-        self._usage.add(reply.usage)
-        message = with_unique_call_ids(reply.message, tool_call_ids(self._messages))
+        self._usage.add(reply.token_usage())
+        message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
         return message
 

@@ -58,11 +58,11 @@ async def call_model(request: ModelRequest) -> ModelReply:
         completion = await _request(spec, messages, request.tool_choice)
     finally:
         heartbeat.cancel()
-    reply = _reply(completion)
+    message, usage = _reply(completion)
     # a backend may reuse ids (``call_0`` every time): the workflow needs them unique
-    reply.message = with_unique_call_ids(reply.message, tool_call_ids(messages))
-    CACHE.remember_reply(reply.message)  # the next request names it by digest
-    return reply
+    message = with_unique_call_ids(message, tool_call_ids(messages))
+    CACHE.remember_reply(message)  # the next request names it by digest
+    return ModelReply.of(message, usage)
 
 
 async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: str) -> Any:
@@ -191,7 +191,7 @@ def _utf8(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def _reply(completion: ChatCompletion) -> ModelReply:
+def _reply(completion: ChatCompletion) -> tuple[ChatMessage, Usage | None]:
     if not completion.choices:
         raise ApplicationError("model API returned no choices", type="ModelAPIError")
     message = completion.choices[0].message
@@ -200,14 +200,11 @@ def _reply(completion: ChatCompletion) -> ModelReply:
         for call in message.tool_calls or []
         if call.type == "function"
     ]
-    usage = Usage()
+    usage = None
     if completion.usage is not None:
         usage = Usage(
             prompt_tokens=completion.usage.prompt_tokens or 0,
             completion_tokens=completion.usage.completion_tokens or 0,
             total_tokens=completion.usage.total_tokens or 0,
         )
-    return ModelReply(
-        message=ChatMessage(role="assistant", content=message.content, tool_calls=calls),
-        usage=usage,
-    )
+    return ChatMessage(role="assistant", content=message.content, tool_calls=calls), usage

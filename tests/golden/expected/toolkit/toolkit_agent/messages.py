@@ -133,7 +133,31 @@ class ModelRequest:
 
 @dataclass
 class ModelReply:
-    """Result of the ``call_model`` activity: the assistant message and its token usage."""
+    """Result of the ``call_model`` activity: the assistant message and its token usage.
 
-    message: ChatMessage
-    usage: Usage = field(default_factory=Usage)
+    Every reply enters workflow history once per step, so its shape is compact: no role (always
+    ``"assistant"``), no null ``tool_call_id``, each call as ``[id, name, arguments]`` and the
+    usage as ``[prompt, completion, total]`` tokens (empty when the API reported none). Missing
+    fields decode to their defaults.
+    """
+
+    content: str | None = None
+    calls: list[list[str]] = field(default_factory=list)
+    usage: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, message: ChatMessage, usage: Usage | None = None) -> ModelReply:
+        calls = [[call.id, call.name, call.arguments] for call in message.tool_calls]
+        tokens = []
+        if usage is not None:
+            tokens = [usage.prompt_tokens, usage.completion_tokens, usage.total_tokens]
+        return cls(content=message.content, calls=calls, usage=tokens)
+
+    def message(self) -> ChatMessage:
+        """The assistant message this reply carries."""
+        calls = [ToolCall(id=call[0], name=call[1], arguments=call[2]) for call in self.calls]
+        return ChatMessage(role="assistant", content=self.content, tool_calls=calls)
+
+    def token_usage(self) -> Usage:
+        prompt, completion, total = [*self.usage, 0, 0, 0][:3]
+        return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
