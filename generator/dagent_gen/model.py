@@ -13,7 +13,9 @@ from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
 from dagent_gen.loop_vocabulary import LOOP_PROMPTS, WRITE_TODOS, WRITE_TODOS_TOOL, delegate_tool
+from dagent_gen.mcp_model import McpServerModel, McpToolModel, mcp_servers
 from dagent_gen.names import activity_name, workflow_class_name
+from dagent_gen.runtime.mcp_config import McpServerConfig, ToolInfo
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class AgentModel:
     max_tokens: int | None
     model_timeout: float
     model_retries: int
+    mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
 
     @property
     def class_name(self) -> str:
@@ -104,17 +107,19 @@ class AgentModel:
         """Names of the ``agents.py`` constants holding this agent's tool definitions."""
         names = ["WRITE_TODOS_PLANNER"] if self.planning else []
         names += [tool.const_name for tool in self.tools]
+        names += [tool.const_name for tool in self.mcp_tools]
         names += [sub.const_name for sub in self.subagents]
         return names
 
     @property
     def runs_tools(self) -> bool:
-        return self.planning or bool(self.tools) or bool(self.subagents)
+        return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
 
     @property
     def offered_names(self) -> list[str]:
         names = [WRITE_TODOS] if self.planning else []
-        return names + [tool.name for tool in self.tools] + [sub.name for sub in self.subagents]
+        names += [tool.name for tool in self.tools] + [tool.name for tool in self.mcp_tools]
+        return names + [sub.name for sub in self.subagents]
 
     @property
     def builtin_tool(self) -> str:
@@ -130,6 +135,7 @@ class AgentModel:
     def tool_definitions(self) -> list[dict[str, Any]]:
         definitions = [WRITE_TODOS_TOOL] if self.planning else []
         definitions += [tool.definition for tool in self.tools]
+        definitions += [tool.definition for tool in self.mcp_tools]
         definitions += [sub.definition for sub in self.subagents]
         return definitions
 
@@ -143,6 +149,12 @@ class ProjectModel:
     definition_file: str  # file name as shown in headers, e.g. "dagent.toml"
     agents: tuple[AgentModel, ...]  # sorted by name: stable, merge-friendly output
     tools: tuple[ToolModel, ...]  # sorted by name; only tools some agent uses
+    mcp_servers: tuple[McpServerModel, ...] = ()  # sorted by name; only servers some agent uses
+    mcp_tools: tuple[McpToolModel, ...] = ()  # sorted by the name the model sees
+
+    @property
+    def uses_mcp(self) -> bool:
+        return bool(self.mcp_servers)
 
     @property
     def uses_planning(self) -> bool:
@@ -172,7 +184,11 @@ def _seconds(duration: str | int | float) -> float:
 
 
 def _agent_model(
-    name: str, agent_section: AgentSection, tools: dict[str, ToolModel], definition: Definition
+    name: str,
+    agent_section: AgentSection,
+    tools: dict[str, ToolModel],
+    definition: Definition,
+    mcp_tools: dict[str, McpToolModel],
 ) -> AgentModel:
     return AgentModel(
         name=name,
@@ -199,13 +215,22 @@ def _agent_model(
         max_tokens=agent_section.max_tokens,
         model_timeout=_seconds(agent_section.model_timeout),
         model_retries=agent_section.model_retries,
+        mcp_tools=tuple(
+            tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
+        ),
     )
 
 
 def build_model(
-    definition: Definition, signatures: dict[str, ToolSignature], definition_file: str
+    definition: Definition,
+    signatures: dict[str, ToolSignature],
+    definition_file: str,
+    mcp_configs: dict[str, McpServerConfig] | None = None,
+    mcp_found: dict[str, list[ToolInfo]] | None = None,
 ) -> ProjectModel:
-    """``signatures`` holds one introspected signature per tool name used by some agent."""
+    """``signatures`` holds one introspected signature per tool name used by some agent;
+    ``mcp_configs`` the servers some agent uses, ``mcp_found`` their build-time tools."""
+    servers, mcp_tools = mcp_servers(mcp_configs or {}, mcp_found or {})
     tools: dict[str, ToolModel] = {}
     for name, section in definition.tools.items():
         signature = signatures.get(name)
@@ -226,7 +251,7 @@ def build_model(
             non_retryable_errors=tuple(section.non_retryable_errors),
         )
     agents = [
-        _agent_model(name, agent_section, tools, definition)
+        _agent_model(name, agent_section, tools, definition, mcp_tools)
         for name, agent_section in definition.agents.items()
     ]
     project = definition.project
@@ -238,4 +263,6 @@ def build_model(
         definition_file=definition_file,
         agents=tuple(sorted(agents, key=lambda agent: agent.name)),
         tools=tuple(sorted(tools.values(), key=lambda tool: tool.name)),
+        mcp_servers=tuple(servers.values()),
+        mcp_tools=tuple(mcp_tools.values()),
     )

@@ -19,7 +19,7 @@ import jinja2
 from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
 from dagent_gen.model import ProjectModel
-from dagent_gen.runtime import RUNTIME_MODULES
+from dagent_gen.runtime import MCP_RUNTIME_MODULES, RUNTIME_MODULES
 
 
 class Ownership(StrEnum):
@@ -71,6 +71,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pyrepr"] = python_literal
+    env.filters["pytuple"] = _tuple_literal
     env.filters["docline"] = _docline
     env.filters["docindent"] = _docindent
     env.filters["docsentence"] = _docsentence
@@ -99,6 +100,16 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
         render("package/client.py.j2", "client.py", Ownership.MANAGED),
         render("package/README.md.j2", "README.md", Ownership.MANAGED, graph=mermaid(project)),
     ]
+    if project.uses_mcp:
+        files += [runtime_module(package, name) for name in MCP_RUNTIME_MODULES]
+        files.append(
+            render("package/mcp_tools/__init__.py.j2", "mcp_tools/__init__.py", Ownership.MANAGED)
+        )
+    for server in project.mcp_servers:
+        path = f"mcp_tools/{server.module_name}.py"
+        files.append(
+            render("package/mcp_tools/server.py.j2", path, Ownership.MANAGED, server=server)
+        )
     for tool in project.tools:
         files.append(
             render(
@@ -146,6 +157,11 @@ def python_literal(value: Any, indent: int = 0) -> str:
             return "[]"
         return "[" + ", ".join(python_literal(v) for v in value) + ",]"
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
+
+
+def _tuple_literal(values: list[Any] | tuple[Any, ...]) -> str:
+    """A tuple literal, one element per line like ``python_literal``'s lists."""
+    return "(" + "".join(f"{python_literal(v)}, " for v in values).rstrip() + ")"
 
 
 def _docline(text: str) -> str:

@@ -18,3 +18,6 @@ RUNTIME_MODULES = (
     "tool_support.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
+
+MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
+"""Copied only into packages whose agents use MCP servers (they need the ``mcp`` package)."""
