@@ -25,6 +25,10 @@ def mermaid(project: ProjectModel) -> str:
     for tool in project.tools:
         kind = "async" if tool.is_async else "thread pool"
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
+    for server in project.mcp_servers:
+        count = sum(1 for tool in project.mcp_tools if tool.server.name == server.name)
+        label = f"{server.name}<br/>MCP · {count} tools"
+        lines.append(f'    mcp_{server.module_name}[("{_label(label)}")]:::mcp')
     if any(agent.planning for agent in project.agents):
         lines.append(f'    builtin_{WRITE_TODOS}{{{{"{WRITE_TODOS}<br/>built-in"}}}}:::builtin')
     for agent in project.agents:
@@ -32,6 +36,8 @@ def mermaid(project: ProjectModel) -> str:
             lines.append(f"    agent_{agent.name} -.-> builtin_{WRITE_TODOS}")
         for tool in agent.tools:
             lines.append(f"    agent_{agent.name} --> tool_{tool.name}")
+        for module in sorted({tool.server.module_name for tool in agent.mcp_tools}):
+            lines.append(f"    agent_{agent.name} --> mcp_{module}")
         for sub in agent.subagents:
             lines.append(f"    agent_{agent.name} ==>|delegates| agent_{sub.name}")
     lines += [
@@ -39,4 +45,6 @@ def mermaid(project: ProjectModel) -> str:
         "    classDef tool fill:#eaf7ea,stroke:#3a8f3a",
         "    classDef builtin fill:#f4f4f4,stroke:#999999",
     ]
+    if project.mcp_servers:
+        lines.append("    classDef mcp fill:#fdf3e6,stroke:#c77d1a")
     return "\n".join(lines) + "\n"

@@ -38,6 +38,14 @@ def used_servers(definition: Definition) -> list[str]:
 def check_mcp(add: Any, definition: Definition, broken: set[str]) -> None:
     """Each server's config is one the runtime accepts; each agent's servers exist, once."""
     for name, section in definition.mcp.items():
+        if section.discover == "runtime":
+            add(
+                Code.INVALID_VALUE,
+                f'MCP server {name!r}: discover = "runtime" is not supported by this version',
+                ("mcp", name, "discover"),
+                'use discover = "build" (the default): the build lists the tools and the '
+                "lock records them",
+            )
         try:
             server_config(name, section)
         except pydantic.ValidationError as err:

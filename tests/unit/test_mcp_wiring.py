@@ -12,6 +12,7 @@ from dagent_gen import mcp_build
 from dagent_gen.codes import Code
 from dagent_gen.definition import Definition, McpSection
 from dagent_gen.diagnostics import Diagnostic
+from dagent_gen.graph import mermaid
 from dagent_gen.load import load_definition
 from dagent_gen.mcp_build import McpMode, mcp_tools
 from dagent_gen.mcp_definition import server_configs
@@ -91,6 +92,14 @@ def test_servers_whose_modules_would_clash_are_refused(tmp_path: Path) -> None:
     assert [d.code for d in problems] == [Code.NAME_CLASH.code]
 
 
+def test_runtime_discovery_is_refused_until_it_is_wired(tmp_path: Path) -> None:
+    text = BASE.replace('prefix = "tickets_"', 'prefix = "tickets_"\ndiscover = "runtime"')
+    _, problems = run(tmp_path, text)
+    assert [(d.code, d.location.line if d.location else 0) for d in problems] == [
+        (Code.INVALID_VALUE.code, 9)
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "stem"), [("tickets", "tickets"), ("my-server", "my_server"), ("1x", "mcp_1x")]
 )
@@ -121,6 +130,15 @@ def test_the_model_offers_mcp_tools_to_the_agents_that_list_the_server() -> None
     paths = {file.path for file in render_project(project)}
     assert {f"agents/{m}" for m in MCP_RUNTIME_MODULES} <= paths
     assert "agents/mcp_tools/tickets.py" in paths
+
+
+def test_the_graph_shows_mcp_servers() -> None:
+    definition = definition_of(main={"mcp": ["tickets"]})
+    configs = server_configs(definition)
+    project = build_model(definition, {}, "dagent.toml", configs, {"tickets": [tool("a")]})
+    graph = mermaid(project)
+    assert 'mcp_tickets[("tickets<br/>MCP · 1 tools")]:::mcp' in graph
+    assert "agent_main --> mcp_tickets" in graph
 
 
 def test_a_package_without_mcp_gets_no_mcp_modules() -> None:
