@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
 from .support import Project, StartWorker, answered_calls, run_agent, unique, write_project
+from .test_mcp_servers import free_port, start_http_server, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -116,6 +118,26 @@ def test_the_agent_calls_mcp_tools_and_no_secret_reaches_history(
     assert history.started_attempts("tickets_lookup_missing") == [1]  # a tool error: no retry
     assert TOKEN not in history.compact_json()
     assert TOKEN.encode() not in history.binary()
+    assert len(server_processes(project.root)) == 1  # the worker's pool: one server, kept
+    worker.stop()
+    deadline = time.monotonic() + 30
+    while server_processes(project.root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert server_processes(project.root) == []  # the pool was closed on shutdown
+
+
+def server_processes(root: Path) -> list[int]:
+    """Pids of tickets_server.py processes running in ``root`` (the server's cwd)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if Path(proc, "cwd").resolve() != root.resolve():
+                continue
+            if b"tickets_server.py" in Path(proc, "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def test_check_is_offline_and_a_config_change_makes_the_record_stale(project: Project) -> None:
@@ -138,3 +160,56 @@ def test_check_is_offline_and_a_config_change_makes_the_record_stale(project: Pr
         (project.root / "gone.py").rename(project.root / "tickets_server.py")
     refreshed = dagent_gen(project.root, "build", "--refresh-mcp")
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
+
+
+HTTP_DEFINITION = """
+[project]
+package = "desk_agents"
+
+[mcp.help-desk]
+url = "{url}"
+headers = {{ Authorization = "Bearer ${{TICKETS_TOKEN}}" }}
+tools = ["lookup_summary"]
+prefix = "desk_"
+
+[agents.clerk]
+planning = false
+mcp = ["help-desk"]
+"""
+
+
+@pytest.fixture(scope="module")
+def http_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """A project whose server speaks streamable HTTP and has a '-' in its name."""
+    folder = tmp_path_factory.mktemp("mcp-http")
+    port = free_port()
+    server = start_http_server(port, folder / "server.log", TICKETS_TOKEN=TOKEN)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("TICKETS_TOKEN", TOKEN)
+            definition = HTTP_DEFINITION.format(url=f"http://127.0.0.1:{port}/mcp")
+            yield write_project(folder / "project", "desk_agents", definition, {})
+    finally:
+        stop(server)
+
+
+def test_an_http_server_with_a_dashed_name_serves_an_agent(
+    http_project: Project,
+    temporal_server: TemporalDevServer,
+    model_server: ScriptedModelServer,
+    start_worker: StartWorker,
+) -> None:
+    assert (http_project.root / "desk_agents" / "mcp_tools" / "help_desk.py").is_file()
+    model_server.add(
+        tool_calls(call("desk_lookup_summary", {"ticket_id": "T-9"})), text("T-9 is open.")
+    )
+    worker = start_worker(http_project)
+    output, history = run_agent(
+        temporal_server, "clerk", "T-9?", task_queue=worker.task_queue, workflow_id=unique("desk")
+    )
+    assert output["answer"] == "T-9 is open."
+    assert answered_calls(model_server.requests[1]) == [
+        ("desk_lookup_summary", {"ticket_id": "T-9"}, "ticket T-9: open")
+    ]
+    assert history.scheduled_activities().count("desk_lookup_summary") == 1
+    assert TOKEN.encode() not in history.binary()
