@@ -201,3 +201,12 @@ def test_a_recorded_tool_that_now_clashes_with_a_project_tool_is_an_error() -> N
     record = McpRecord.of(configs, {"tickets": [tool("lookup", prefix="")]})
     _, problems = mcp_tools(definition, Path("dagent.toml"), record, McpMode.OFFLINE)
     assert [d.code for d in problems] == [Code.MCP_NAME_CLASH.code]
+
+
+def test_a_hostile_record_name_is_refused_not_generated() -> None:
+    """The lock is collapsed in reviews: a recorded name is checked as a listed one would be."""
+    definition = definition_of(main={"mcp": ["tickets"]})
+    configs = server_configs(definition)
+    record = McpRecord.of(configs, {"tickets": [tool('x"); import os; ("')]})
+    _, problems = mcp_tools(definition, Path("dagent.toml"), record, McpMode.OFFLINE)
+    assert [d.code for d in problems] == [Code.MCP_INVALID_TOOL_NAME.code]
