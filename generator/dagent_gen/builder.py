@@ -17,6 +17,7 @@ from pathlib import Path
 from dagent_gen import gitattributes, journal
 from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors
+from dagent_gen.mcp_build import McpMode
 from dagent_gen.pipeline import Generation, generate
 from dagent_gen.reconcile import Action, ConflictMode, FilePlan, Plan, plan_build
 from dagent_gen.state import (
@@ -63,10 +64,12 @@ def prepare(
     force: bool = False,
     conflict_mode: ConflictMode = ConflictMode.FAIL,
     recover: bool = True,
+    mcp_mode: McpMode = McpMode.OFFLINE,
 ) -> Prepared:
     """Plan a build. With ``recover`` (a real build) an interrupted earlier build is rolled
-    back first; without (check, dry run) it is only reported, and nothing is touched."""
-    generation, problems = generate(path)
+    back first; without (check, dry run) it is only reported, and nothing is touched.
+    ``mcp_mode``: whether MCP servers may be listed (build) or only the lock's record (check)."""
+    generation, problems = generate(path, mcp_mode)
     if generation is None:
         return Prepared(None, None, problems)
     root = generation.project_dir
@@ -88,6 +91,7 @@ def prepare(
         generator=generator_version(),
         definition=generation.definition_file.name,
         definition_sha256=sha256(generation.definition_file.read_text(encoding="utf-8")),
+        mcp=generation.mcp_record,
     )
     plan = plan_build(
         root, generation.files, old_lock, new_lock, force=force, conflict_mode=conflict_mode

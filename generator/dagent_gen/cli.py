@@ -22,6 +22,7 @@ from dagent_gen.commands.new import new as new_command
 from dagent_gen.commands.run import run_command
 from dagent_gen.diagnostics import Diagnostic, exit_code_of, has_errors
 from dagent_gen.exit_codes import ExitCode
+from dagent_gen.mcp_build import McpMode
 from dagent_gen.reconcile import Action, ConflictMode, FilePlan, Kept
 
 app = typer.Typer(
@@ -66,9 +67,20 @@ def build(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the diff the build would apply; write nothing.")
     ] = False,
+    refresh_mcp: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-mcp",
+            help="List the tools of every build-discovered MCP server again, not only of "
+            "those whose configuration changed.",
+        ),
+    ] = False,
 ) -> None:
     """Generate (or update) the agent package, keeping your edits to workflow files."""
-    prepared = prepare(path, force=force, conflict_mode=conflict, recover=not dry_run)
+    mcp_mode = McpMode.REFRESH if refresh_mcp else McpMode.DISCOVER
+    prepared = prepare(
+        path, force=force, conflict_mode=conflict, recover=not dry_run, mcp_mode=mcp_mode
+    )
     report(prepared.problems)
     code = exit_code(prepared.problems)
     if prepared.interrupted:  # only without recovery, i.e. a dry run

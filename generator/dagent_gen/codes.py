@@ -251,6 +251,12 @@ class Code(Enum):
         "token, secret, password, key, cookie) holds a literal value instead of `${VAR}`; it "
         "would be copied into the generated code",
     )
+    UNKNOWN_MCP_SERVER = _Entry(
+        "DG337",
+        (_S.VALIDATE,),
+        _ERROR,
+        "an agent's `mcp` list names a server that has no `[mcp.NAME]` table",
+    )
     FORMAT_FAILED = _Entry(
         "DG401",
         (_S.FORMAT,),

@@ -13,7 +13,7 @@ cycles) are checked in ``validate.py``; the resolved, ready-to-render form lives
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -232,6 +232,11 @@ class AgentSection(AgentFields):
         "Agents this agent may delegate to; each is offered as a function tool named after it "
         "and runs as a child workflow. Cycles are errors.",
     )
+    mcp: list[str] = key(
+        [],
+        "list of MCP server names",
+        "Names of `[mcp.*]` servers whose tools this agent may call (see [mcp.md](mcp.md)).",
+    )
 
 
 class ToolSection(ToolFields):
@@ -244,6 +249,56 @@ class ToolSection(ToolFields):
     )
 
 
+class McpSection(_Strict):
+    """``[mcp.NAME]``: one MCP server (see docs/mcp.md). Mirrors the runtime's
+    ``McpServerConfig`` (which cannot import dagent_gen); a unit test keeps the field sets
+    equal, and ``validate.py`` checks each section by building that model."""
+
+    command: str | None = key(
+        None, "string", "The program that runs a stdio server.", shown="one of `command`/`url`"
+    )
+    args: list[str] = key([], "list of strings", "Its arguments (no `${VAR}`).")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment of the server process; values may use `${VAR}`, read from "
+        "the worker's environment at call time.",
+        json_schema_extra={"kind": "table of strings"},
+    )
+    cwd: str | None = key(None, "string", "Working directory of the server process.")
+    url: str | None = key(
+        None,
+        "http(s) URL",
+        "A streamable-HTTP endpoint; may use `${VAR}`.",
+        shown="one of `command`/`url`",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="HTTP headers sent with every request; values may use `${VAR}`.",
+        json_schema_extra={"kind": "table of strings"},
+    )
+    tools: list[str] | None = key(
+        None,
+        "list of glob patterns",
+        "Allow-list of the server's tool names the agents may use.",
+        shown="all tools",
+    )
+    deny: list[str] = key([], "list of glob patterns", "Tools never offered; wins over `tools`.")
+    prefix: str = key("", "string", "Put before every tool name the model sees.")
+    discover: Literal["build", "runtime"] = key(
+        "build",
+        '`"build"` or `"runtime"`',
+        "`build`: `dagent-gen build` lists the tools and records them in the lock; `runtime`: "
+        "the workflow lists them when it starts.",
+    )
+    connect_timeout: float | int = key(
+        30, "seconds, ≤ 600", "To start/connect and finish the MCP handshake."
+    )
+    call_timeout: float | int = key(120, "seconds, ≤ 3600", "For one list or call request.")
+    max_output_chars: int = key(
+        20_000, "int, 1,000–1,000,000", "Longest result the model sees; longer ones are cut."
+    )
+
+
 class Definition(_Strict):
     """A whole definition file."""
 
@@ -253,3 +308,4 @@ class Definition(_Strict):
     skills: dict[str, SkillSection] = Field(
         default_factory=dict, description="Skill bundles, attached with agents.NAME.skills."
     )
+    mcp: dict[str, McpSection] = Field(default_factory=dict)

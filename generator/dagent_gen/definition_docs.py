@@ -14,12 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dagent_gen.definition import AgentSection, ProjectSection, ToolSection
+from dagent_gen.definition import AgentSection, McpSection, ProjectSection, ToolSection
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "project": ProjectSection,
     "agents": AgentSection,
     "tools": ToolSection,
+    "mcp": McpSection,
 }
 _BLOCK = re.compile(r"(<!-- keys: (\w+) -->\n).*?(<!-- /keys -->)", re.DOTALL)
 

@@ -26,6 +26,10 @@ def mermaid(project: ProjectModel) -> str:
     for tool in project.tools:
         kind = "async" if tool.is_async else "thread pool"
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
+    for server in project.mcp_servers:
+        count = sum(1 for tool in project.mcp_tools if tool.server.name == server.name)
+        label = f"{server.name}<br/>MCP · {count} tools"
+        lines.append(f'    mcp_{server.module_name}[("{_label(label)}")]:::mcp')
     if any(agent.planning for agent in project.agents):
         lines.append(f'    builtin_{WRITE_TODOS}{{{{"{WRITE_TODOS}<br/>built-in"}}}}:::builtin')
     for agent in project.agents:
@@ -34,6 +38,8 @@ def mermaid(project: ProjectModel) -> str:
         for used in agent.tools:
             if isinstance(used, ToolModel):  # built-ins are drawn per agent, below
                 lines.append(f"    agent_{agent.name} --> tool_{used.name}")
+        for module in sorted({tool.server.module_name for tool in agent.mcp_tools}):
+            lines.append(f"    agent_{agent.name} --> mcp_{module}")
         for sub in agent.subagents:
             lines.append(f"    agent_{agent.name} ==>|delegates| agent_{sub.name}")
         lines += _toolkit_nodes(agent)
@@ -44,6 +50,8 @@ def mermaid(project: ProjectModel) -> str:
     ]
     if any(agent.skills for agent in project.agents):
         lines.append("    classDef skill fill:#fff4e0,stroke:#c98a1b")
+    if project.mcp_servers:
+        lines.append("    classDef mcp fill:#fdf3e6,stroke:#c77d1a")
     return "\n".join(lines) + "\n"
 
 

@@ -14,6 +14,7 @@ from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
 from dagent_gen.loop_vocabulary import LOOP_PROMPTS, WRITE_TODOS, WRITE_TODOS_TOOL, delegate_tool
+from dagent_gen.mcp_model import McpServerModel, McpToolModel, mcp_servers
 from dagent_gen.model_toolkit import (
     BuiltinToolModel,
     FilesystemModel,
@@ -23,6 +24,7 @@ from dagent_gen.model_toolkit import (
     agent_toolkit,
 )
 from dagent_gen.names import activity_name, workflow_class_name
+from dagent_gen.runtime.mcp_config import McpServerConfig, ToolInfo
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,8 @@ class AgentModel:
     def memory_root(self) -> str:
         return self.filesystem.root if self.filesystem is not None else "."
 
+    mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
+
     @property
     def class_name(self) -> str:
         return class_name(self.name)
@@ -128,17 +132,19 @@ class AgentModel:
         """Names of the ``agents.py`` constants holding this agent's tool definitions."""
         names = ["WRITE_TODOS_PLANNER"] if self.planning else []
         names += [tool.const_name for tool in self.tools]
+        names += [tool.const_name for tool in self.mcp_tools]
         names += [sub.const_name for sub in self.subagents]
         return names
 
     @property
     def runs_tools(self) -> bool:
-        return self.planning or bool(self.tools) or bool(self.subagents)
+        return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
 
     @property
     def offered_names(self) -> list[str]:
         names = [WRITE_TODOS] if self.planning else []
-        return names + [tool.name for tool in self.tools] + [sub.name for sub in self.subagents]
+        names += [tool.name for tool in self.tools] + [tool.name for tool in self.mcp_tools]
+        return names + [sub.name for sub in self.subagents]
 
     @property
     def builtin_tool(self) -> str:
@@ -154,6 +160,7 @@ class AgentModel:
     def tool_definitions(self) -> list[dict[str, Any]]:
         definitions = [WRITE_TODOS_TOOL] if self.planning else []
         definitions += [tool.definition for tool in self.tools]
+        definitions += [tool.definition for tool in self.mcp_tools]
         definitions += [sub.definition for sub in self.subagents]
         return definitions
 
@@ -168,6 +175,12 @@ class ProjectModel:
     agents: tuple[AgentModel, ...]  # sorted by name: stable, merge-friendly output
     tools: tuple[ToolModel, ...]  # sorted by name; only tools some agent uses
     builtin_tools: tuple[BuiltinToolModel, ...] = ()  # one per name some agent offers, sorted
+    mcp_servers: tuple[McpServerModel, ...] = ()  # sorted by name; only servers some agent uses
+    mcp_tools: tuple[McpToolModel, ...] = ()  # sorted by the name the model sees
+
+    @property
+    def uses_mcp(self) -> bool:
+        return bool(self.mcp_servers)
 
     @property
     def uses_planning(self) -> bool:
@@ -228,6 +241,7 @@ def _agent_model(
     tools: dict[str, ToolModel],
     definition: Definition,
     toolkit: Toolkit,
+    mcp_tools: dict[str, McpToolModel],
 ) -> AgentModel:
     used = [*agent_section.tools, *toolkit.bundle_tools]
     agent_tools: list[AnyTool] = [tools[tool] for tool in used if tool in tools]
@@ -260,6 +274,9 @@ def _agent_model(
         shell=toolkit.shell,
         skills=toolkit.skills,
         memory=tuple(agent_section.memory),
+        mcp_tools=tuple(
+            tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
+        ),
     )
 
 
@@ -268,9 +285,13 @@ def build_model(
     signatures: dict[str, ToolSignature],
     definition_file: str,
     project_dir: Path | None = None,
+    mcp_configs: dict[str, McpServerConfig] | None = None,
+    mcp_found: dict[str, list[ToolInfo]] | None = None,
 ) -> ProjectModel:
     """``signatures`` holds one introspected signature per tool name used by some agent;
-    ``project_dir`` (default: the working directory) is where skill folders are read."""
+    ``project_dir`` (default: the working directory) is where skill folders are read;
+    ``mcp_configs`` the servers some agent uses, ``mcp_found`` their build-time tools."""
+    servers, mcp_tools = mcp_servers(mcp_configs or {}, mcp_found or {})
     tools: dict[str, ToolModel] = {}
     for name, section in definition.tools.items():
         signature = signatures.get(name)
@@ -296,7 +317,7 @@ def build_model(
     for name, agent_section in definition.agents.items():
         toolkit = agent_toolkit(definition, agent_section, project_dir or Path("."))
         builtins.update({tool.name: tool for tool in toolkit.builtins})
-        agents.append(_agent_model(name, agent_section, tools, definition, toolkit))
+        agents.append(_agent_model(name, agent_section, tools, definition, toolkit, mcp_tools))
     project = definition.project
     return ProjectModel(
         package=project.package,
@@ -307,4 +328,6 @@ def build_model(
         agents=tuple(sorted(agents, key=lambda agent: agent.name)),
         tools=tuple(sorted(tools.values(), key=lambda tool: tool.name)),
         builtin_tools=tuple(builtins[name] for name in sorted(builtins)),
+        mcp_servers=tuple(servers.values()),
+        mcp_tools=tuple(mcp_tools.values()),
     )

@@ -44,7 +44,9 @@ RESERVED_ACTIVITY_NAMES = frozenset({"call_model"})
 # Top-level modules of the generated package (a tool module there would be overwritten): those
 # rendered from templates, plus every runtime module a build may copy in (read from the folder,
 # so a new runtime module needs no second list).
-GENERATED_MODULES = frozenset({"agents", "client", "tools", "worker", "workflows"}) | frozenset(
+GENERATED_MODULES = frozenset(
+    {"agents", "client", "mcp_tools", "tools", "worker", "workflows"}
+) | frozenset(
     path.stem
     for path in (Path(__file__).parent / "runtime").glob("*.py")
     if path.stem not in {"__init__", "agents"}

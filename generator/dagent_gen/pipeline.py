@@ -14,8 +14,11 @@ from pathlib import Path
 from dagent_gen.diagnostics import Diagnostic, has_errors
 from dagent_gen.format import format_files
 from dagent_gen.load import find_definition
+from dagent_gen.mcp_build import McpMode, mcp_tools
+from dagent_gen.mcp_record import McpRecord
 from dagent_gen.model import ProjectModel, build_model
 from dagent_gen.render import GeneratedFile, render_project
+from dagent_gen.state import read_mcp_record
 from dagent_gen.user_code import inspect_in_child
 
 
@@ -25,20 +28,31 @@ class Generation:
     definition_file: Path
     model: ProjectModel
     files: list[GeneratedFile]
+    mcp_record: McpRecord | None = None  # for the lock
 
 
-def generate(path: Path) -> tuple[Generation | None, list[Diagnostic]]:
+def generate(
+    path: Path, mcp_mode: McpMode = McpMode.OFFLINE
+) -> tuple[Generation | None, list[Diagnostic]]:
+    """``mcp_mode``: whether build-discovered MCP servers may be contacted (see mcp_build)."""
     file, problems = find_definition(path)
     if file is None:
         return None, problems
     inspection, problems = inspect_in_child(file)
     if inspection is None or inspection.definition is None or has_errors(problems):
         return None, problems
-    model = build_model(inspection.definition, inspection.signatures, file.name, file.parent)
+    definition = inspection.definition
+    mcp, mcp_problems = mcp_tools(definition, file, read_mcp_record(file.parent), mcp_mode)
+    problems.extend(mcp_problems)
+    if has_errors(problems):
+        return None, problems
+    model = build_model(
+        definition, inspection.signatures, file.name, file.parent, mcp.configs, mcp.found
+    )
     files = render_project(model)
     first_party = [model.package, *(tool.function_module.split(".")[0] for tool in model.tools)]
     files, format_problems = format_files(files, first_party)
     problems.extend(format_problems)
     if has_errors(problems):
         return None, problems
-    return Generation(file.parent, file, model, files), problems
+    return Generation(file.parent, file, model, files, mcp.record), problems

@@ -19,7 +19,12 @@ import jinja2
 from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
 from dagent_gen.model import ProjectModel
-from dagent_gen.runtime import FILESYSTEM_MODULES, RUNTIME_MODULES, SHELL_MODULES
+from dagent_gen.runtime import (
+    FILESYSTEM_MODULES,
+    MCP_RUNTIME_MODULES,
+    RUNTIME_MODULES,
+    SHELL_MODULES,
+)
 
 
 class Ownership(StrEnum):
@@ -71,6 +76,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pyrepr"] = python_literal
+    env.filters["pytuple"] = _tuple_literal
     env.filters["docline"] = _docline
     env.filters["docindent"] = _docindent
     env.filters["docsentence"] = _docsentence
@@ -100,6 +106,15 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
         render("package/client.py.j2", "client.py", Ownership.MANAGED),
         render("package/README.md.j2", "README.md", Ownership.MANAGED, graph=mermaid(project)),
     ]
+    if project.uses_mcp:
+        files.append(
+            render("package/mcp_tools/__init__.py.j2", "mcp_tools/__init__.py", Ownership.MANAGED)
+        )
+    for server in project.mcp_servers:
+        path = f"mcp_tools/{server.module_name}.py"
+        files.append(
+            render("package/mcp_tools/server.py.j2", path, Ownership.MANAGED, server=server)
+        )
     for tool in project.all_tools:
         files.append(render(tool.template, f"tools/{tool.name}.py", Ownership.MANAGED, tool=tool))
     if project.memory_agents:
@@ -125,6 +140,8 @@ def runtime_modules(project: ProjectModel) -> list[str]:
         names += FILESYSTEM_MODULES
     if project.shell_agents:
         names += SHELL_MODULES
+    if project.uses_mcp:
+        names += MCP_RUNTIME_MODULES
     return sorted(names)
 
 

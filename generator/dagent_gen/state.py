@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
+from dagent_gen.mcp_record import McpRecord
 from dagent_gen.write import is_inside
 
 STATE_DIR = ".dagent"
@@ -107,9 +108,13 @@ class Lock(BaseModel):
     definition: str
     definition_sha256: str
     files: dict[str, LockedFile] = Field(default_factory=dict)
+    # The tools of build-discovered MCP servers, so check and rebuilds need no server.
+    mcp: McpRecord | None = None
 
     def dump(self) -> str:
-        data = self.model_dump()
+        data = self.model_dump(mode="json")
+        if data["mcp"] is None:
+            del data["mcp"]  # the lock of a project without MCP servers keeps its shape
         data["files"] = {path: data["files"][path] for path in sorted(data["files"])}
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
@@ -155,6 +160,12 @@ def read_lock(project_dir: Path) -> tuple[Lock | None, list[Diagnostic]]:
         ]
     problems = lock_path_problems(project_dir, lock)
     return (None, problems) if problems else (lock, [])
+
+
+def read_mcp_record(project_dir: Path) -> McpRecord | None:
+    """The lock's MCP record, or None; an unreadable lock is reported by ``read_lock``."""
+    lock, _ = read_lock(project_dir)
+    return lock.mcp if lock is not None else None
 
 
 def read_base(project_dir: Path, path: str) -> str | None:

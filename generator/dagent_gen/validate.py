@@ -15,11 +15,18 @@ import pydantic
 from dagent_gen import limits, names
 from dagent_gen.codes import Code
 from dagent_gen.cycles import subagent_cycles
-from dagent_gen.definition import AgentSection, Definition, ProjectSection, ToolSection
+from dagent_gen.definition import (
+    AgentSection,
+    Definition,
+    McpSection,
+    ProjectSection,
+    ToolSection,
+)
 from dagent_gen.diagnostics import Diagnostic, Location, error
 from dagent_gen.limits import check_range, check_timeout, parse_duration
 from dagent_gen.load import KeyPath, SourceMap
 from dagent_gen.loop_vocabulary import BUILTIN_TOOL_NAMES
+from dagent_gen.mcp_definition import check_mcp
 from dagent_gen.schema_errors import is_python, schema_diagnostics
 from dagent_gen.validate_toolkit import check_toolkit
 
@@ -55,23 +62,24 @@ def _partial(data: Any) -> tuple[Definition, set[str]] | None:
     the agents and tools that do not: they exist, so references to them are not "unknown"."""
     if not isinstance(data, dict):
         return None
-    agents, tools = data.get("agents", {}), data.get("tools", {})
-    if not isinstance(agents, dict) or not isinstance(tools, dict):
+    agents, tools, mcp = data.get("agents", {}), data.get("tools", {}), data.get("mcp", {})
+    if not all(isinstance(entries, dict) for entries in (agents, tools, mcp)):
         return None
     try:
         project = ProjectSection.model_validate(data.get("project"))
     except pydantic.ValidationError:
         return None
     broken: set[str] = set()
-    sections: dict[str, dict[str, Any]] = {"agents": {}, "tools": {}}
-    for kind, model, entries in (("agents", AgentSection, agents), ("tools", ToolSection, tools)):
+    sections: dict[str, dict[str, Any]] = {"agents": {}, "tools": {}, "mcp": {}}
+    kinds = (("agents", AgentSection, agents), ("tools", ToolSection, tools))
+    for kind, model, entries in (*kinds, ("mcp", McpSection, mcp)):
         for name, value in entries.items():
             try:
                 sections[kind][name] = model.model_validate(value)
             except pydantic.ValidationError:
                 broken.add(name)
     definition = Definition.model_construct(
-        project=project, agents=sections["agents"], tools=sections["tools"]
+        project=project, agents=sections["agents"], tools=sections["tools"], mcp=sections["mcp"]
     )
     return definition, broken
 
@@ -129,6 +137,7 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
 
     for name, agent in definition.agents.items():
         _check_agent(add, definition, name, agent, broken, python)
+    check_mcp(add, definition, broken)
     problems.extend(subagent_cycles(definition, source))
     problems.extend(check_toolkit(definition, source))
     return problems

@@ -30,3 +30,6 @@ FILESYSTEM_MODULES = (
 
 SHELL_MODULES = ("builtin_shell.py", "shell.py", "shell_allow.py", "shell_process.py")
 """Copied into packages where an agent has the shell tool."""
+
+MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
+"""Copied only into packages whose agents use MCP servers (they need the ``mcp`` package)."""
