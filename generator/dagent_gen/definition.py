@@ -13,7 +13,7 @@ cycles) are checked in ``validate.py``; the resolved, ready-to-render form lives
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
@@ -148,6 +148,24 @@ class ToolFields(_Strict):
         "int, 100–500,000",
         "Longer results are cut, with a note the model sees, so a large result cannot blow the "
         "payload limit (Temporal refuses payloads over 2 MB; a character takes up to 4 bytes).",
+    )
+    approval: bool = key(
+        False,
+        "bool",
+        "A human approves, edits or rejects each call before it runs; the run waits durably "
+        "(see [approval.md](approval.md)).",
+    )
+    approval_timeout: str | int | float | None = key(
+        None,
+        "duration, 1s–30d",
+        "How long a call waits for a decision before `approval_default` applies. Unset: it "
+        "waits for as long as the run lives. Needs `approval = true`.",
+        shown="none (wait)",
+    )
+    approval_default: Literal["approve", "reject"] = key(
+        "reject",
+        '`"approve"` or `"reject"`',
+        "The decision when `approval_timeout` expires; the model is told it was not a human's.",
     )
 
 

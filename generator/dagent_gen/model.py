@@ -28,8 +28,16 @@ class ToolModel:
     retries: int
     max_output_chars: int
     non_retryable_errors: tuple[str, ...] = ()
+    approval: bool = False  # a human decides on each call before it runs
+    approval_timeout: float | None = None  # None: wait for the decision as long as the run lives
+    approval_default: str = "reject"  # the decision when approval_timeout expires
 
     impl_name = "tool_function"
+
+    @property
+    def arguments_name(self) -> str:
+        """The workflow's alias of the tool module's argument validator (``ARGUMENTS``)."""
+        return f"{self.name.upper()}_ARGUMENTS"
 
     @property
     def activity_name(self) -> str:
@@ -112,6 +120,11 @@ class AgentModel:
         return self.planning or bool(self.tools) or bool(self.subagents)
 
     @property
+    def approval_tools(self) -> list[ToolModel]:
+        """The tools whose calls wait for a human decision."""
+        return [tool for tool in self.tools if tool.approval]
+
+    @property
     def offered_names(self) -> list[str]:
         names = [WRITE_TODOS] if self.planning else []
         return names + [tool.name for tool in self.tools] + [sub.name for sub in self.subagents]
@@ -151,6 +164,10 @@ class ProjectModel:
     @property
     def write_todos_tool(self) -> dict[str, Any]:
         return WRITE_TODOS_TOOL
+
+    @property
+    def uses_approval(self) -> bool:
+        return any(tool.approval for tool in self.tools)
 
     @property
     def delegates(self) -> list[SubagentRef]:
@@ -224,6 +241,11 @@ def build_model(
             retries=section.retries,
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
+            approval=section.approval,
+            approval_timeout=(
+                None if section.approval_timeout is None else _seconds(section.approval_timeout)
+            ),
+            approval_default=section.approval_default,
         )
     agents = [
         _agent_model(name, agent_section, tools, definition)
