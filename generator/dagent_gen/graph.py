@@ -24,6 +24,8 @@ def mermaid(project: ProjectModel) -> str:
         lines.append(f'    agent_{agent.name}["{_label(label)}"]:::agent')
     for tool in project.tools:
         kind = "async" if tool.is_async else "thread pool"
+        if tool.approval:  # the run waits for a human decision before each call
+            kind += " · needs approval"
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
     if any(agent.planning for agent in project.agents):
         lines.append(f'    builtin_{WRITE_TODOS}{{{{"{WRITE_TODOS}<br/>built-in"}}}}:::builtin')
