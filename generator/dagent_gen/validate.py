@@ -143,8 +143,9 @@ def _check_approval(add: Any, tool: ToolSection, path: KeyPath) -> None:
                 (*path, "approval_timeout"),
                 "add approval = true, or remove approval_timeout",
             )
-        maximum = limits.MAX_APPROVAL_TIMEOUT
-        check_timeout(add, tool.approval_timeout, (*path, "approval_timeout"), maximum)
+        else:
+            maximum = limits.MAX_APPROVAL_TIMEOUT
+            check_timeout(add, tool.approval_timeout, (*path, "approval_timeout"), maximum)
     elif "approval_default" in tool.model_fields_set:
         add(
             Code.INVALID_VALUE,
