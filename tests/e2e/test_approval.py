@@ -8,6 +8,7 @@ caller and leave the run going.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -89,6 +90,21 @@ def tool_results(request: dict[str, Any]) -> dict[str, str]:
     return {m["tool_call_id"]: m["content"] for m in request["messages"] if m["role"] == "tool"}
 
 
+def client_command(
+    project: Project, temporal: TemporalDevServer, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The generated client's command line, as a person at a terminal would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "approval_agent.client", *args],
+        cwd=project.root,
+        env=subprocess_env(temporal),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 async def start(client: Client, task_queue: str) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
         "clerk", {"task": "Mail people."}, id=unique("clerk"), task_queue=task_queue
@@ -129,14 +145,17 @@ def test_approve_edit_reject_and_refused_decisions(
         assert "invalid arguments for tool 'send'" in await refused(handle, bad)
         wrong_type = {"id": "b", "decision": "edit", "arguments": {"to": ["bob"]}}
         assert "to" in await refused(handle, wrong_type)
-        approve = subprocess.run(
-            [sys.executable, "-m", "approval_agent.client", "approve", handle.id, "a"],
-            cwd=project.root,
-            env=subprocess_env(temporal_server),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        listed = await asyncio.to_thread(
+            client_command, project, temporal_server, "approvals", handle.id
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert [item["id"] for item in json.loads(listed.stdout)] == ["a", "b", "c"]
+        wrong = await asyncio.to_thread(
+            client_command, project, temporal_server, "reject", handle.id, "zz"
+        )
+        assert wrong.returncode == 1 and "decision refused: no pending" in wrong.stderr
+        approve = await asyncio.to_thread(
+            client_command, project, temporal_server, "approve", handle.id, "a"
         )
         assert approve.returncode == 0, approve.stderr
         edited = {"to": "bea", "subject": "hi"}

@@ -153,7 +153,9 @@ def approval_main(argv: list[str]) -> None:
     try:
         print(asyncio.run(run_approval_command(args, parser)))
     except WorkflowUpdateFailedError as err:
-        print(f"decision refused: {err.cause or err}", file=sys.stderr)
+        cause = err.cause  # the validator's error, e.g. ValueError("no pending approval ...")
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        print(f"decision refused: {reason}", file=sys.stderr)
         sys.exit(1)
     except RuntimeError as err:  # connection problems and unknown workflows
         print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
