@@ -109,7 +109,8 @@ class Code(Enum):
         "DG207",
         (_S.VALIDATE,),
         _ERROR,
-        "invalid duration, or a timeout outside 1s–24h or finer than a millisecond",
+        "invalid duration, or a timeout outside 1s–24h (`approval_timeout`: 1s–30d) or finer than a "
+        "millisecond",
     )
     RETRIES_OUT_OF_RANGE = _Entry("DG208", (_S.VALIDATE,), _ERROR, "retries outside 0–100")
     INVALID_NAME = _Entry(

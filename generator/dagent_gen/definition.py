@@ -214,6 +214,24 @@ class ToolFields(_Strict):
         "marker, retries run inside the workflow task, and the call is not an activity in the "
         "UI. For quick tools only (a few seconds); see the trade-offs below the table.",
     )
+    approval: bool = key(
+        False,
+        "bool",
+        "A human approves, edits or rejects each call before it runs; the run waits durably "
+        "(see [approval.md](approval.md)).",
+    )
+    approval_timeout: str | int | float | None = key(
+        None,
+        "duration, 1s–30d",
+        "How long a call waits for a decision before `approval_default` applies. Unset: it "
+        "waits for as long as the run lives. Needs `approval = true`.",
+        shown="none (wait)",
+    )
+    approval_default: Literal["approve", "reject"] = key(
+        "reject",
+        '`"approve"` or `"reject"`',
+        "The decision when `approval_timeout` expires; the model is told it was not a human's.",
+    )
 
 
 class ProjectSection(ProjectFields):

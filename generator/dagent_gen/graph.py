@@ -25,6 +25,8 @@ def mermaid(project: ProjectModel) -> str:
         lines.append(f'    agent_{agent.name}["{_label(label)}"]:::agent')
     for tool in project.tools:
         kind = "async" if tool.is_async else "thread pool"
+        if tool.approval:  # the run waits for a human decision before each call
+            kind += " · needs approval"
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
     for server in project.mcp_servers:
         count = sum(1 for tool in project.mcp_tools if tool.server.name == server.name)

@@ -67,8 +67,15 @@ def parse_duration(value: str | int | float) -> float | None:
     return total
 
 
-def check_timeout(add: Add, value: str | int | float, path: KeyPath) -> None:
-    """A start-to-close timeout: a valid duration of whole milliseconds, 1 s to 24 h."""
+# A human decision may take a weekend or a holiday; beyond 30 days a timeout is a typo, and a
+# run that waits longer should leave approval_timeout unset (it then waits without a timer).
+MAX_APPROVAL_TIMEOUT = 30 * 24 * 3600.0
+
+
+def check_timeout(
+    add: Add, value: str | int | float, path: KeyPath, maximum: float = MAX_TIMEOUT
+) -> None:
+    """A timeout: a valid duration of whole milliseconds, 1 s to ``maximum`` (24 h)."""
     seconds = parse_duration(value)
     shown = repr(value)
     if seconds is None:
@@ -83,14 +90,18 @@ def check_timeout(add: Add, value: str | int | float, path: KeyPath) -> None:
                 path,
                 DURATION_HINT,
             )
-    elif not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:
+    elif not MIN_TIMEOUT <= seconds <= maximum:
         hint = (
             "a shorter timeout expires before a busy worker gets the call going"
             if seconds < MIN_TIMEOUT
             else "a lost worker is noticed only when the timeout expires"
         )
+        most = "24h" if maximum == MAX_TIMEOUT else f"{maximum / 86400:g}d"
         add(
-            Code.INVALID_DURATION, f"{path[-1]} must be between 1s and 24h, not {shown}", path, hint
+            Code.INVALID_DURATION,
+            f"{path[-1]} must be between 1s and {most}, not {shown}",
+            path,
+            hint,
         )
     elif abs(seconds * 1000 - round(seconds * 1000)) > 1e-6:
         add(

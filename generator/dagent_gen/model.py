@@ -40,11 +40,19 @@ class ToolModel:
     max_output_chars: int
     non_retryable_errors: tuple[str, ...] = ()
     local: bool = False  # run as a local activity (workflow.execute_local_activity)
+    approval: bool = False  # a human decides on each call before it runs
+    approval_timeout: float | None = None  # None: wait for the decision as long as the run lives
+    approval_default: str = "reject"  # the decision when approval_timeout expires
 
     impl_name = "tool_function"
     kind = "function"
     template = "package/tools/tool.py.j2"
     heartbeat_timeout: float | None = None
+
+    @property
+    def arguments_name(self) -> str:
+        """The workflow's alias of the tool module's argument validator (``ARGUMENTS``)."""
+        return f"{self.name.upper()}_ARGUMENTS"
 
     @property
     def activity_name(self) -> str:
@@ -141,6 +149,11 @@ class AgentModel:
         return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
 
     @property
+    def approval_tools(self) -> list[ToolModel]:
+        """The tools whose calls wait for a human decision."""
+        return [tool for tool in self.tools if isinstance(tool, ToolModel) and tool.approval]
+
+    @property
     def offered_names(self) -> list[str]:
         names = [WRITE_TODOS] if self.planning else []
         names += [tool.name for tool in self.tools] + [tool.name for tool in self.mcp_tools]
@@ -215,6 +228,10 @@ class ProjectModel:
     @property
     def uses_filesystem(self) -> bool:
         return bool(self.filesystem_agents or self.memory_agents)
+
+    @property
+    def uses_approval(self) -> bool:
+        return any(tool.approval for tool in self.tools)
 
     @property
     def delegates(self) -> list[SubagentRef]:
@@ -311,6 +328,11 @@ def build_model(
             max_output_chars=section.max_output_chars,
             non_retryable_errors=tuple(section.non_retryable_errors),
             local=section.local,
+            approval=section.approval,
+            approval_timeout=(
+                None if section.approval_timeout is None else _seconds(section.approval_timeout)
+            ),
+            approval_default=section.approval_default,
         )
     agents: list[AgentModel] = []
     builtins: dict[str, BuiltinToolModel] = {}

@@ -116,6 +116,7 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
         _check_name(add, "tool", name, path)
         _check_tool_module(add, tool.function, package, (*path, "function"))
         check_timeout(add, tool.timeout, (*path, "timeout"))
+        _check_approval(add, tool, path)
         check_range(
             add, Code.RETRIES_OUT_OF_RANGE, tool.retries, limits.RETRIES, (*path, "retries")
         )
@@ -141,6 +142,29 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     problems.extend(subagent_cycles(definition, source))
     problems.extend(check_toolkit(definition, source))
     return problems
+
+
+def _check_approval(add: Any, tool: ToolSection, path: KeyPath) -> None:
+    """approval_timeout and approval_default only mean something for a tool that asks."""
+    if tool.approval_timeout is not None:
+        if not tool.approval:
+            add(
+                Code.INVALID_VALUE,
+                "approval_timeout is set but approval is not",
+                (*path, "approval_timeout"),
+                "add approval = true, or remove approval_timeout",
+            )
+        else:
+            maximum = limits.MAX_APPROVAL_TIMEOUT
+            check_timeout(add, tool.approval_timeout, (*path, "approval_timeout"), maximum)
+    elif "approval_default" in tool.model_fields_set:
+        add(
+            Code.INVALID_VALUE,
+            "approval_default applies when approval_timeout expires, and there is no "
+            "approval_timeout",
+            (*path, "approval_default"),
+            'add approval_timeout (e.g. "1h"), or remove approval_default',
+        )
 
 
 def _check_tool_module(add: Any, function: str, package: str, path: KeyPath) -> None:

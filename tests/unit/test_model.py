@@ -329,3 +329,20 @@ def test_local_must_be_a_bool() -> None:
     data = {**project(main={"tools": ["search"]}), "tools": tools(search={"local": "yes"})}
     with pytest.raises(ValueError, match="local"):
         Definition.model_validate(data)
+
+
+def test_approval_settings_reach_the_model() -> None:
+    options: dict[str, dict[str, Any]] = {
+        "mail": {"approval": True, "approval_timeout": "1h30m", "approval_default": "approve"},
+        "ask": {"approval": True},
+    }
+    data = project(main={"tools": ["mail", "ask", "look"]})
+    built = model({**data, "tools": tools("mail", "ask", "look", **options)})
+    [agent] = built.agents
+    assert [tool.name for tool in agent.approval_tools] == ["mail", "ask"]
+    by_name = {tool.name: tool for tool in built.tools}
+    assert (by_name["mail"].approval_timeout, by_name["mail"].approval_default) == (5400, "approve")
+    assert (by_name["ask"].approval_timeout, by_name["ask"].approval_default) == (None, "reject")
+    assert by_name["mail"].arguments_name == "MAIL_ARGUMENTS"
+    assert built.uses_approval
+    assert not model(project(main={})).uses_approval

@@ -265,12 +265,42 @@ def test_agent_settings(tmp_path: Path, extra: str, message: str) -> None:
             'non_retryable_errors = ["KeyError", "not a class"]',
             "non_retryable_errors holds exception class names, not 'not a class'",
         ),
+        ('approval_timeout = "1h"', "approval_timeout is set but approval is not"),
+        (
+            'approval_default = "approve"',
+            "approval_default applies when approval_timeout expires, and there is no "
+            "approval_timeout",
+        ),
+        (
+            'approval = true\napproval_timeout = "31d"',
+            "approval_timeout is not a valid duration: '31d'",
+        ),
+        (
+            'approval = true\napproval_timeout = "721h"',
+            "approval_timeout must be between 1s and 30d, not '721h'",
+        ),
+        (
+            'approval = true\napproval_timeout = "0.5s"',
+            "approval_timeout must be between 1s and 30d, not '0.5s'",
+        ),
     ],
 )
 def test_tool_settings(tmp_path: Path, extra: str, message: str) -> None:
     text = BASE + f'tools = ["t"]\n[tools.t]\nfunction = "m:f"\n{extra}\n'
     found = only(tmp_path, text)
-    assert (found.message, found.location.line) == (message, 8)  # type: ignore[union-attr]
+    line = 8 + extra.count("\n")  # the last key of ``extra`` is the wrong one
+    assert (found.message, found.location.line) == (message, line)  # type: ignore[union-attr]
+
+
+def test_approval_settings_that_are_valid(tmp_path: Path) -> None:
+    for extra in (
+        "approval = true",
+        'approval = true\napproval_timeout = "720h"',
+        'approval = true\napproval_timeout = 5\napproval_default = "approve"',
+    ):
+        text = BASE + f'tools = ["t"]\n[tools.t]\nfunction = "m:f"\n{extra}\n'
+        definition, found = run(tmp_path, text)
+        assert definition is not None and found == [], extra
 
 
 def test_unknown_tools_and_sub_agents_point_at_the_element(tmp_path: Path) -> None:
@@ -450,7 +480,24 @@ def test_every_duration_key_is_range_checked() -> None:
 
     assert {("agent", k) for k in durations(AgentSection)} | {
         ("tool", k) for k in durations(ToolSection)
-    } == set(DURATION_KEYS)
+    } == set(DURATION_KEYS) | {("tool", "approval_timeout")}  # its own range: see below
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"500ms"', "must be between 1s and 30d, not '500ms'"),
+        ('"721h"', "must be between 1s and 30d, not '721h'"),
+        ("1e300", "must be between 1s and 30d, not 1e+300"),
+        ('"1.0005s"', "must be a whole number of milliseconds, not '1.0005s'"),
+        ("0", "must be more than 0 seconds, not 0"),
+    ],
+)
+def test_approval_timeouts_a_timer_cannot_honour(tmp_path: Path, value: str, message: str) -> None:
+    """A human may take days (up to 30), but the timer has the same limits as a timeout."""
+    text = with_setting("tool", f"approval = true\napproval_timeout = {value}")
+    found = only(tmp_path, text)
+    assert (found.code, found.message) == ("DG207", f"approval_timeout {message}")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 RUNTIME_MODULES = (
     "agent_spec.py",
+    "approval.py",
     "connection.py",
     "conversation.py",
     "llm.py",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 from typing import Literal
 from typing import get_args
 
@@ -18,6 +19,8 @@ Role = Literal["system", "user", "assistant", "tool"]
 TodoStatus = Literal["pending", "in_progress", "completed"]
 StopReason = Literal["done", "max_steps"]
 ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
+Decision = Literal["approve", "edit", "reject"]
+DECISIONS: tuple[Decision, ...] = get_args(Decision)
 ROLES: tuple[Role, ...] = get_args(Role)
 TODO_STATUSES: tuple[TodoStatus, ...] = get_args(TodoStatus)
 
@@ -73,6 +76,33 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+
+
+@dataclass
+class ApprovalRequest:
+    """A tool call waiting for a human decision: one item of the ``pending_approvals`` query.
+
+    ``id`` is the tool call's id; ``requested_at`` is the workflow time, ISO 8601 in UTC.
+    """
+
+    id: str
+    tool: str
+    arguments: dict[str, Any]
+    requested_at: str
+
+
+@dataclass
+class ApprovalDecision:
+    """The argument of the ``decide`` update.
+
+    ``arguments`` replace the model's (``decision="edit"`` only); ``message`` is shown to the
+    model (the reason of a rejection, a note with an approval).
+    """
+
+    id: str
+    decision: Decision
+    arguments: dict[str, Any] | None = None
+    message: str = ""
 
 
 @dataclass

@@ -6,12 +6,17 @@ From Python, ``await run_agent(await connect(), "lead", "task")`` returns the
 typed ``AgentOutput``. It starts the workflow type named after the agent with ``AgentInput``,
 as any Temporal client (in any language) can with ``{"task": ...}``; it imports no workflow or
 tool code. The command exits non-zero on failure.
+
+Tool calls that need approval: ``client approvals WORKFLOW_ID`` lists them (JSON), and
+``client approve|edit|reject WORKFLOW_ID ID`` decides one (see ``--help`` of each).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import sys
 import uuid
@@ -20,6 +25,7 @@ from typing import get_args
 
 from temporalio.client import Client
 from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
@@ -28,6 +34,8 @@ from options_agent.agents import TASK_QUEUE
 from options_agent.connection import connect
 from options_agent.messages import AgentInput
 from options_agent.messages import AgentOutput
+from options_agent.messages import ApprovalDecision
+from options_agent.messages import ApprovalRequest
 
 AgentName = Literal[
     "helper",
@@ -78,7 +86,86 @@ def failure_chain(error: BaseException | None) -> list[str]:
     return lines
 
 
+APPROVAL_COMMANDS = ("approvals", "approve", "edit", "reject")
+
+
+async def pending_approvals(client: Client, workflow_id: str) -> list[ApprovalRequest]:
+    """The tool calls of a run waiting for a decision (the ``pending_approvals`` query)."""
+    handle = client.get_workflow_handle(workflow_id)
+    pending: list[ApprovalRequest] = await handle.query(
+        "pending_approvals", result_type=list[ApprovalRequest]
+    )
+    return pending
+
+
+async def decide(client: Client, workflow_id: str, decision: ApprovalDecision) -> str:
+    """Send a decision (the ``decide`` update); a refused one raises WorkflowUpdateFailedError."""
+    handle = client.get_workflow_handle(workflow_id)
+    result: str = await handle.execute_update("decide", decision, result_type=str)
+    return result
+
+
+def approval_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{__spec__.name if __spec__ else 'client'}",
+        description="List and decide the tool calls of a run that wait for approval.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("approvals", help="print the pending calls as JSON")
+    listing.add_argument("workflow_id")
+    for name, help in (
+        ("approve", "run the call as the model wrote it"),
+        ("edit", "run the call with other arguments"),
+        ("reject", "do not run the call; the model sees the message"),
+    ):
+        command = commands.add_parser(name, help=help)
+        command.add_argument("workflow_id")
+        command.add_argument("id", help="the approval id (see `approvals`)")
+        if name == "edit":
+            command.add_argument("--arguments", required=True, help="a JSON object")
+        command.add_argument("--message", default="", help="shown to the model")
+    return parser
+
+
+def decision_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ApprovalDecision:
+    decision = ApprovalDecision(id=args.id, decision=args.command, message=args.message)
+    if args.command == "edit":
+        try:
+            decision.arguments = json.loads(args.arguments)
+        except json.JSONDecodeError as err:
+            parser.error(f"--arguments is not valid JSON: {err}")
+        if not isinstance(decision.arguments, dict):
+            parser.error("--arguments must be a JSON object")
+    return decision
+
+
+async def run_approval_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
+    client = await connect()
+    if args.command == "approvals":
+        pending = await pending_approvals(client, args.workflow_id)
+        return json.dumps([dataclasses.asdict(item) for item in pending], indent=2)
+    return await decide(client, args.workflow_id, decision_of(args, parser))
+
+
+def approval_main(argv: list[str]) -> None:
+    parser = approval_parser()
+    args = parser.parse_args(argv)
+    try:
+        print(asyncio.run(run_approval_command(args, parser)))
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause  # the validator's error, e.g. ValueError("no pending approval ...")
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        print(f"decision refused: {reason}", file=sys.stderr)
+        sys.exit(1)
+    except RuntimeError as err:  # connection problems and unknown workflows
+        print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main() -> None:
+    if sys.argv[1:2] and sys.argv[1] in APPROVAL_COMMANDS:
+        approval_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", help="what the agent should do")
     parser.add_argument("--agent", default=DEFAULT_AGENT, choices=AGENTS)

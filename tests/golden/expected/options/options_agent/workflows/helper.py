@@ -17,6 +17,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from options_agent.approval import ApprovalPolicy
+    from options_agent.approval import Approvals
     from options_agent.conversation import ConversationDigests
     from options_agent.llm import call_model
     from options_agent.loop_support import failure_text
@@ -25,12 +27,15 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.loop_support import with_unique_call_ids
     from options_agent.messages import AgentInput
     from options_agent.messages import AgentOutput
+    from options_agent.messages import ApprovalDecision
+    from options_agent.messages import ApprovalRequest
     from options_agent.messages import ChatMessage
     from options_agent.messages import MessageWindow
     from options_agent.messages import StopReason
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
     from options_agent.tools.tally import tally_activity
 
 MAX_STEPS = 4  # model calls per run, the final answer included
@@ -45,6 +50,12 @@ MODEL_RETRY = RetryPolicy(
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = "You help."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
+# Tools whose calls wait for a human decision (the `decide` update) before they run.
+APPROVAL = {
+    "tally": ApprovalPolicy(
+        TALLY_ARGUMENTS,
+    ),
+}
 
 
 @workflow.defn(name="helper")
@@ -58,6 +69,7 @@ class HelperWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._approvals = Approvals(APPROVAL)
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -69,6 +81,7 @@ class HelperWorkflow:
         if answer is None:  # step budget used up: one last call, without tools
             self._say(BUDGET_PROMPT)
             answer = await self._call_model("none")
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._output(answer.content or "")
 
     async def _work(self) -> ChatMessage | None:
@@ -97,7 +110,7 @@ class HelperWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
-        results = await asyncio.gather(*(self._run_tool(call) for call in calls))
+        results = await asyncio.gather(*(self._run_approved(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
 
@@ -121,6 +134,23 @@ class HelperWorkflow:
         except ActivityError as err:
             return failure_text(call.name, err)
 
+    async def _run_approved(self, call: ToolCall) -> str:
+        """Run a call of an approval tool only once a human (or its timeout) decides."""
+        policy = APPROVAL.get(call.name)
+        arguments = parse_arguments(call)
+        if policy is None or isinstance(arguments, str):
+            return await self._run_tool(call)
+        self._approvals.ask(call, arguments, workflow.now().isoformat())
+        try:
+            await workflow.wait_condition(
+                lambda: self._approvals.is_decided(call.id), timeout=policy.timeout
+            )
+        except TimeoutError:  # policy.timeout is set: its default decision applies
+            if not self._approvals.is_decided(call.id):
+                self._approvals.expire(call.id, policy.timeout or timedelta(), policy.default)
+        approved, note = self._approvals.outcome(call)
+        return note if approved is None else note + await self._run_tool(approved)
+
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
@@ -142,3 +172,18 @@ class HelperWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.query(name="pending_approvals")
+    def pending_approvals(self) -> list[ApprovalRequest]:
+        """Tool calls waiting for a decision, oldest first."""
+        return list(self._approvals.pending.values())
+
+    @workflow.update(name="decide")
+    def decide(self, decision: ApprovalDecision) -> str:
+        """Approve, edit (new arguments) or reject (with a message) a pending call."""
+        return self._approvals.decide(decision)
+
+    @decide.validator
+    def _check_decision(self, decision: ApprovalDecision) -> None:
+        # Runs before the update enters history: a refused decision changes nothing.
+        self._approvals.check(decision)
