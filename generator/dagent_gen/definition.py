@@ -86,9 +86,17 @@ class AgentFields(_Strict):
     system_prompt: str = key("", "string", "The system message.")
     max_steps: int = key(
         20,
-        "int, ≤ 1000",
+        "int, ≤ 10,000",
         "Maximum model calls of one run, the final answer included (≥ 3 with planning, ≥ 1 "
-        "without). The cap keeps a run's history well under Temporal's 51,200-event limit.",
+        "without). A long run continues as new (see `max_history_events`), so history stays "
+        "bounded; the cap bounds cost and a conversation that only grows.",
+    )
+    max_history_events: int = key(
+        8_000,
+        "int, 1,000–9,000",
+        "Between two steps, a run whose history has this many events continues as new "
+        "(also when the server suggests it), carrying the conversation, plan and counters. "
+        "Keeps every run under Temporal's 10,240-event warning.",
     )
     planning: bool = key(
         True, "bool", "Plan → work through todos → answer. `false`: a plain tool loop."
