@@ -154,8 +154,9 @@ class ToolFields(_Strict):
     max_output_chars: int = key(
         20_000,
         "int, 100–500,000",
-        "Longer results are cut, with a note the model sees, so a large result cannot blow the "
-        "payload limit (Temporal refuses payloads over 2 MB; a character takes up to 4 bytes).",
+        "Longer results are cut, with a note the model sees. Whatever this limit, a result is "
+        "also cut to 1 MB as its payload encodes it (JSON escapes take 6 bytes per CJK "
+        "character, 12 per emoji), so it never reaches Temporal's 2 MB payload limit.",
     )
 
 

@@ -47,7 +47,9 @@ MAX_HISTORY_EVENTS = Limit(
     1_000, 9_000, "a run continues as new once its history has this many events"
 )
 MAX_TOKENS = Limit(1, 1_000_000, "the most tokens one reply may use")
-# A tool result travels as one payload; Temporal refuses payloads over 2 MB (4 bytes a char).
+# A tool result travels as one payload; Temporal refuses payloads over 2 MB. The runtime also
+# caps the encoded result at 1 MB (tool_support.MAX_OBSERVATION_BYTES): JSON escapes make a
+# character up to 12 bytes, so no character count alone would be safe.
 MAX_OUTPUT_CHARS = Limit(100, 500_000, "a tool result is one Temporal payload (at most 2 MB)")
 
 Add = Callable[..., None]
