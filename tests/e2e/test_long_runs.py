@@ -49,6 +49,12 @@ system_prompt = "You think for a very long time."
 planning = false
 tools = ["ping"]
 
+[agents.planner]
+system_prompt = "You plan, then ping."
+max_steps = 200
+max_history_events = 1000
+tools = ["ping"]
+
 [tools.ping]
 function = "marathon_tools:ping"
 """
@@ -181,3 +187,60 @@ def test_cancelling_a_run_stops_the_model_call_and_reports_progress(
     assert history.count("ACTIVITY_TASK_CANCEL_REQUESTED") == 1
     # the model activity itself stopped (it learned of the cancellation at its heartbeat)
     assert history.count("ACTIVITY_TASK_CANCELED") == 1
+
+
+FORCE_TODOS = {"type": "function", "function": {"name": "write_todos"}}
+PLANNED_PINGS = 120
+
+
+def planner(request: dict[str, Any]) -> Reply:
+    """Plans two todos; pings PLANNED_PINGS times for the first, answers the second at once."""
+    if request.get("tool_choice") == FORCE_TODOS:
+        return tool_calls(call("write_todos", {"todos": ["long part", "short part"]}))
+    if request.get("tool_choice") == "none":
+        return text("All parts done.")
+    pongs = sum(1 for message in request["messages"] if message["content"] == "pong")
+    prompts = [m["content"] for m in request["messages"] if m["role"] == "user"]
+    if "long part" in prompts[-1] and pongs < PLANNED_PINGS:
+        return tool_calls(call("ping", {"i": pongs + 1}))
+    return text("This part is done.")
+
+
+def test_a_planning_agent_resumes_its_todo_after_continuing_as_new(
+    project: Project,
+    temporal_server: TemporalDevServer,
+    model_server: ScriptedModelServer,
+    start_worker: StartWorker,
+) -> None:
+    steps = 1 + PLANNED_PINGS + 1 + 1 + 1  # plan, pings, end of each todo, answer
+    model_server.add(*[respond(planner)] * steps)
+    worker = start_worker(project)
+    workflow_id = unique("planner")
+
+    async def scenario() -> tuple[dict[str, Any], list[EventLog]]:
+        client = await connect(temporal_server)
+        handle = await client.start_workflow(
+            "planner", {"task": "Ping a lot."}, id=workflow_id, task_queue=worker.task_queue
+        )
+        output = await handle.result()
+        assert handle.first_execution_run_id is not None
+        return output, await run_chain(client, workflow_id, handle.first_execution_run_id)
+
+    output, runs = asyncio.run(scenario())
+
+    assert output["stop_reason"] == "done"
+    assert output["steps"] == steps
+    assert output["answer"] == "All parts done."
+    assert [todo["status"] for todo in output["todos"]] == ["completed", "completed"]
+    assert len(runs) >= 2  # max_history_events = 1000: continued at least once
+    assert model_server.violations == []
+    assert model_server.remaining == []
+    final = model_server.requests[-1]["messages"]
+    user_prompts = [m["content"] for m in final if m["role"] == "user"]
+    # the resumed run went on with the first todo: its prompt was not said again
+    assert sum("long part" in prompt for prompt in user_prompts) == 1
+    assert sum("short part" in prompt for prompt in user_prompts) == 1
+    assert sum(m["content"] == "pong" for m in final) == PLANNED_PINGS
+    for log in runs:
+        log.assert_healthy()
+        assert len(log.events) < 1_300  # 1000 + one step's events at most
