@@ -91,9 +91,10 @@ class Code(Enum):
         "DG202",
         (_S.VALIDATE,),
         _ERROR,
-        "missing key, wrong type or out-of-range value (`max_steps` ≤ 1000, `max_tokens` ≤ "
-        "1,000,000, `max_output_chars` 100–500,000, `temperature` 0–2); in `dagent.py`, text "
-        'with a lone surrogate (e.g. `"\\udc80"`)',
+        "missing key, wrong type or out-of-range value (`max_steps` ≤ 10,000, "
+        "`max_history_events` 1,000–9,000, `max_tokens` ≤ 1,000,000, `max_output_chars` "
+        "100–500,000, `temperature` 0–2); in `dagent.py`, text with a lone surrogate (e.g. "
+        '`"\\udc80"`)',
     )
     UNKNOWN_TOOL = _Entry("DG203", (_S.VALIDATE,), _ERROR, "unknown tool reference")
     UNKNOWN_AGENT = _Entry("DG204", (_S.VALIDATE,), _ERROR, "unknown sub-agent or entry agent")

@@ -124,9 +124,17 @@ class AgentFields(_Strict):
     system_prompt: str = key("", "string", "The system message.")
     max_steps: int = key(
         20,
-        "int, ≤ 1000",
+        "int, ≤ 10,000",
         "Maximum model calls of one run, the final answer included (≥ 3 with planning, ≥ 1 "
-        "without). The cap keeps a run's history well under Temporal's 51,200-event limit.",
+        "without). A long run continues as new (see `max_history_events`), so history stays "
+        "bounded; the cap bounds cost and a conversation that only grows.",
+    )
+    max_history_events: int = key(
+        8_000,
+        "int, 1,000–9,000",
+        "Between two steps, a run whose history has this many events continues as new "
+        "(also when the server suggests it), carrying the conversation, plan and counters. "
+        "Keeps every run under Temporal's 10,240-event warning.",
     )
     planning: bool = key(
         True, "bool", "Plan → work through todos → answer. `false`: a plain tool loop."
@@ -203,8 +211,9 @@ class ToolFields(_Strict):
     max_output_chars: int = key(
         20_000,
         "int, 100–500,000",
-        "Longer results are cut, with a note the model sees, so a large result cannot blow the "
-        "payload limit (Temporal refuses payloads over 2 MB; a character takes up to 4 bytes).",
+        "Longer results are cut, with a note the model sees. Whatever this limit, a result is "
+        "also cut to 1 MB as its payload encodes it (JSON escapes take 6 bytes per CJK "
+        "character, 12 per emoji), so it never reaches Temporal's 2 MB payload limit.",
     )
     local: bool = key(
         False,

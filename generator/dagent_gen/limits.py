@@ -37,10 +37,19 @@ class Limit:
 
 # Attempts are an int32 on the server; more than 100 retries of one call is never intended.
 RETRIES = Limit(0, 100, "0 runs the call once; 3 allows three retries after a failure")
-# Every step adds events to the workflow history, which Temporal caps at 51,200 events.
-MAX_STEPS_LIMIT = 1000
+# A run continues as new before its history grows long, so steps are bounded by cost, not by
+# history: 10,000 model calls carry a conversation of some 20,000 messages, which still fits the
+# continuation payload when the tool results are short.
+MAX_STEPS_LIMIT = 10_000
+# Continue-as-new threshold: at least a few steps per run (a step with many parallel tool calls
+# adds hundreds of events), and below the server's 10,240-event warning with room for a step.
+MAX_HISTORY_EVENTS = Limit(
+    1_000, 9_000, "a run continues as new once its history has this many events"
+)
 MAX_TOKENS = Limit(1, 1_000_000, "the most tokens one reply may use")
-# A tool result travels as one payload; Temporal refuses payloads over 2 MB (4 bytes a char).
+# A tool result travels as one payload; Temporal refuses payloads over 2 MB. The runtime also
+# caps the encoded result at 1 MB (tool_support.MAX_OBSERVATION_BYTES): JSON escapes make a
+# character up to 12 bytes, so no character count alone would be safe.
 MAX_OUTPUT_CHARS = Limit(100, 500_000, "a tool result is one Temporal payload (at most 2 MB)")
 
 Add = Callable[..., None]

@@ -105,6 +105,7 @@ class AgentModel:
     tools: tuple[AnyTool, ...]
     subagents: tuple[SubagentRef, ...]
     max_steps: int
+    max_history_events: int
     planning: bool
     base_url: str | None
     api_key_env: str
@@ -278,6 +279,7 @@ def _agent_model(
             for sub in agent_section.subagents
         ),
         max_steps=agent_section.max_steps,
+        max_history_events=agent_section.max_history_events,
         planning=agent_section.planning,
         base_url=agent_section.base_url,
         api_key_env=agent_section.api_key_env,

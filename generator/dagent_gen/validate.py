@@ -233,6 +233,13 @@ def _check_model_settings(add: Any, agent: AgentSection, path: KeyPath) -> None:
             'model = "openai:MODEL" with base_url (and api_key_env)',
         )
     _check_max_steps(add, agent, (*path, "max_steps"))
+    check_range(
+        add,
+        Code.INVALID_VALUE,
+        agent.max_history_events,
+        limits.MAX_HISTORY_EVENTS,
+        (*path, "max_history_events"),
+    )
     check_timeout(add, agent.model_timeout, (*path, "model_timeout"))
     check_range(
         add,
@@ -340,5 +347,5 @@ def _check_max_steps(add: Any, agent: AgentSection, path: KeyPath) -> None:
             Code.INVALID_VALUE,
             f"max_steps must be at most {limits.MAX_STEPS_LIMIT}, not {agent.max_steps}",
             path,
-            "every step grows the workflow history, which Temporal caps at 51,200 events",
+            "each step is a paid model call and grows the conversation every later call sends",
         )

@@ -167,6 +167,48 @@ def test_continue_as_new_keeps_the_cache_by_workflow_id() -> None:
     assert successor.queries == []
 
 
+def test_a_continued_run_names_only_the_messages_since_the_last_request() -> None:
+    cache = ConversationCache()
+    first = Run(cache)
+    for i in range(30):
+        first.model_view()
+        first.step(i)
+    carried = list(first.messages)
+    # what a Continuation carries: the messages and how many the last request covered
+    successor = Run(cache, messages=carried, digests=ConversationDigests(sent=first.digests.sent))
+    request = successor.digests.request("agent", successor.messages, "auto")
+    assert len(request.new) == 2  # the last step's reply and result, not the 62 messages
+    assert successor.model_view(request) == carried
+    assert successor.queries == []
+
+
+def test_a_continued_run_on_a_cold_worker_reads_its_own_messages() -> None:
+    first = Run(ConversationCache())
+    for i in range(5):
+        first.model_view()
+        first.step(i)
+    # another worker: nothing cached; the query goes to the new run, which holds every message
+    successor = Run(
+        ConversationCache(),
+        messages=list(first.messages),
+        digests=ConversationDigests(sent=first.digests.sent),
+    )
+    assert successor.model_view() == first.messages
+    assert successor.queries[0] == (0, first.digests.sent)
+
+
+def test_a_continued_run_with_shortened_messages_reads_them_again() -> None:
+    cache = ConversationCache()
+    first = Run(cache)
+    for i in range(5):
+        first.model_view()
+        first.step(i)
+    shortened = list(first.messages)
+    shortened[3] = ChatMessage(role="tool", content="[elided]", tool_call_id="c0")
+    successor = Run(cache, messages=shortened, digests=ConversationDigests(sent=first.digests.sent))
+    assert successor.model_view() == shortened  # the cached prefix no longer matches: re-read
+
+
 def test_unavailable_conversation_is_an_error() -> None:
     run = Run(ConversationCache())
     run.step(0, produced_here=False)

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from temporalio.converter import default as default_converter
+from temporalio.exceptions import ApplicationError
+
 from dagent_gen.runtime.loop_support import (
+    CONTINUATION_MAX_BYTES,
+    ELIDED_KEEP_CHARS,
+    fitted_continuation,
+    last_reply_text,
     parse_arguments,
     parse_todos,
     tool_call_ids,
     with_unique_call_ids,
 )
-from dagent_gen.runtime.messages import ChatMessage, ToolCall
+from dagent_gen.runtime.messages import ChatMessage, Continuation, ToolCall
 
 
 def test_tool_arguments_are_parsed_or_explained() -> None:
@@ -50,3 +58,55 @@ def test_unique_ids_are_left_alone() -> None:
     original = reply("a", "b")
     assert with_unique_call_ids(original, {"c"}) is original
     assert with_unique_call_ids(ChatMessage(role="assistant", content="hi"), {"a"}).content == "hi"
+
+
+CONVERTER = default_converter().payload_converter
+
+
+def encoded_size(value: object) -> int:
+    return len(CONVERTER.to_payloads([value])[0].data)
+
+
+def long_conversation(results: int, chars: int) -> list[ChatMessage]:
+    messages = [ChatMessage(role="system", content="s"), ChatMessage(role="user", content="u")]
+    for i in range(results):
+        messages.append(reply(f"c{i}"))
+        # CJK: 3 bytes of UTF-8 but 6 of JSON escapes, the costly case
+        messages.append(ChatMessage(role="tool", content="\u4e2d" * chars, tool_call_id=f"c{i}"))
+    return messages
+
+
+def test_a_small_continuation_is_carried_unchanged() -> None:
+    state = Continuation(messages=long_conversation(10, 100), steps=10)
+    assert fitted_continuation(state, CONVERTER) is state
+
+
+def test_an_oversized_continuation_sheds_its_oldest_tool_results_first() -> None:
+    state = Continuation(messages=long_conversation(60, 20_000), steps=60)
+    assert encoded_size(state) > 2_000_000  # the server would refuse it as one payload
+    fitted = fitted_continuation(state, CONVERTER)
+    assert encoded_size(fitted) <= CONTINUATION_MAX_BYTES
+    tools = [m for m in fitted.messages if m.role == "tool"]
+    shortened = [m for m in tools if "[elided when the run continued as new" in (m.content or "")]
+    assert shortened and tools[: len(shortened)] == shortened  # the oldest ones, in order
+    assert tools[-1].content == state.messages[-1].content  # the newest kept whole
+    assert all((m.content or "").startswith("\u4e2d" * ELIDED_KEEP_CHARS) for m in shortened)
+    assert len(fitted.messages) == len(state.messages) and fitted.steps == 60
+
+
+def test_a_continuation_that_cannot_fit_fails_clearly() -> None:
+    huge_prompt = ChatMessage(role="user", content="x" * 2_000_000)
+    state = Continuation(messages=[huge_prompt])
+    with pytest.raises(ApplicationError) as raised:
+        fitted_continuation(state, CONVERTER)
+    assert raised.value.type == "ConversationTooLarge" and raised.value.non_retryable
+
+
+def test_a_cancelled_run_reports_the_models_latest_text() -> None:
+    assert last_reply_text([]) == ""
+    messages = [
+        ChatMessage(role="assistant", content="first thoughts"),
+        reply("c1"),
+        ChatMessage(role="tool", content="r", tool_call_id="c1"),
+    ]
+    assert last_reply_text(messages) == "first thoughts"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pydantic
 import pytest
+from temporalio.converter import default as default_converter
 from temporalio.exceptions import ApplicationError
 
 from dagent_gen.runtime import tool_support
@@ -76,6 +77,14 @@ def test_observations_are_text_and_capped() -> None:
     assert to_observation([Box(size=1), Point(x=2), Colour.RED]) == '[{"size":1},{"x":2},"red"]'
     cut = to_observation("z" * 150, 100)
     assert cut.startswith("z" * 100) and cut.endswith("[output truncated: 50 more characters]")
+
+
+@pytest.mark.parametrize("char", ["z", "\u00e9", "\u4e2d", "\U0001f600", "\x00"])
+def test_any_result_at_the_largest_limit_fits_one_payload(char: str) -> None:
+    converter = default_converter().payload_converter
+    text = to_observation(char * 600_000, 500_000)  # max_output_chars allows up to 500,000
+    assert len(converter.to_payloads([text])[0].data) <= 1_000_000  # Temporal's limit: 2 MB
+    assert text.startswith(char * 1000) and "[output truncated: " in text
 
 
 @pytest.mark.parametrize(

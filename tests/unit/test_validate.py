@@ -121,7 +121,7 @@ def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
     )
     assert rendered[1].startswith(
         "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
-        "  hint: allowed keys: api_key_env, base_url, description, filesystem, max_steps,"
+        "  hint: allowed keys: api_key_env, base_url, description, filesystem, max_history_events,"
     )
     assert rendered[2] == (
         "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"
@@ -510,7 +510,21 @@ def test_approval_timeouts_a_timer_cannot_honour(tmp_path: Path, value: str, mes
         ("agent", "model_retries", 2**31, "DG208", "model_retries must be at most 100, not ..."),
         ("agent", "max_steps", 0, "DG202", "max_steps must be at least 3 for this agent, not 0"),
         ("agent", "max_steps", -5, "DG202", "max_steps must be at least 3 for this agent, not -5"),
-        ("agent", "max_steps", 1001, "DG202", "max_steps must be at most 1000, not 1001"),
+        ("agent", "max_steps", 10_001, "DG202", "max_steps must be at most 10000, not 10001"),
+        (
+            "agent",
+            "max_history_events",
+            999,
+            "DG202",
+            "max_history_events must be at least 1000, not 999",
+        ),
+        (
+            "agent",
+            "max_history_events",
+            9001,
+            "DG202",
+            "max_history_events must be at most 9000, not 9001",
+        ),
         ("agent", "max_tokens", 0, "DG202", "max_tokens must be 1 or more, not 0"),
         ("agent", "max_tokens", -1, "DG202", "max_tokens must be 1 or more, not -1"),
         ("agent", "max_tokens", 10**7, "DG202", "max_tokens must be at most 1000000, not ..."),

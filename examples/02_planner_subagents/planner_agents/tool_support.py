@@ -15,6 +15,7 @@ again.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from typing import Annotated
 from typing import Any
@@ -30,6 +31,9 @@ from typing_extensions import TypedDict
 from .conversation import CACHE
 
 MAX_OBSERVATION_CHARS = 20_000
+# Whatever the character limit, a result stays one payload well under Temporal's 2 MB: the data
+# converter writes JSON with ASCII escapes, 6 bytes per CJK character and 12 per emoji.
+MAX_OBSERVATION_BYTES = 1_000_000
 
 
 def arguments_adapter(fn: Callable[..., Any]) -> pydantic.TypeAdapter[Any]:
@@ -78,10 +82,18 @@ def to_observation(value: Any, limit: int = MAX_OBSERVATION_CHARS) -> str:
     there instead of asking the workflow for it.
     """
     text = _text(value)
-    if len(text) > limit:
-        text = f"{text[:limit]}\n[output truncated: {len(text) - limit} more characters]"
+    keep = min(limit, len(text))
+    while _json_size(text[:keep]) > MAX_OBSERVATION_BYTES - 100:  # 100: room for the note
+        keep = keep * 9 // 10
+    if keep < len(text):
+        text = f"{text[:keep]}\n[output truncated: {len(text) - keep} more characters]"
     CACHE.remember_text(text)
     return text
+
+
+def _json_size(text: str) -> int:
+    """Bytes ``text`` takes in a payload: as JSON with ASCII escapes, like the data converter."""
+    return len(json.dumps(text))
 
 
 def _text(value: Any) -> str:

@@ -19,7 +19,7 @@ from temporalio.converter import default as default_converter
 
 Role = Literal["system", "user", "assistant", "tool"]
 TodoStatus = Literal["pending", "in_progress", "completed"]
-StopReason = Literal["done", "max_steps"]
+StopReason = Literal["done", "max_steps", "cancelled"]
 ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
@@ -33,9 +33,11 @@ described in ``conversation.py``."""
 
 @dataclass
 class AgentInput:
-    """Input of every agent workflow."""
+    """Input of every agent workflow. Clients send ``{"task": ...}``; ``state`` is set only by
+    the workflow itself when it continues as new (see ``Continuation``)."""
 
     task: str
+    state: Continuation | None = None
 
 
 @dataclass
@@ -69,6 +71,20 @@ class AgentOutput:
     steps: int = 0
     todos: list[Todo] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+
+
+@dataclass
+class Continuation:
+    """What a run hands to the next run of the same workflow when it continues as new: the
+    conversation, the plan and the counters, so the new run resumes the step loop where the
+    old one stopped (between two steps, nothing in flight)."""
+
+    messages: list[ChatMessage]
+    todos: list[Todo] = field(default_factory=list)
+    steps: int = 0
+    usage: Usage = field(default_factory=Usage)
+    sent: int = 0  # messages the last model request covered: the digests continue from there
+    children: int = 0  # sub-agent runs started so far: child workflow ids stay unique
 
 
 @dataclass

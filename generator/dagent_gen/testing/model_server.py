@@ -106,6 +106,10 @@ class ScriptedModelServer:
     """
 
     def __init__(self, script: Sequence[Reply] = (), *, default: Reply | None = None) -> None:
+        self.keep_requests = True
+        """False: :attr:`requests` stays empty (a run of thousands of steps would otherwise
+        keep every request's growing conversation, gigabytes); :attr:`request_count` counts."""
+        self.request_count = 0
         self._lock = threading.Lock()
         self._script: list[Reply] = list(script)
         self._default = default
@@ -230,7 +234,9 @@ class ScriptedModelServer:
                 if isinstance(body, dict)
                 else {"_invalid_body": raw.decode("utf-8", "replace")}
             )
-            self._requests.append(recorded)
+            self.request_count += 1
+            if self.keep_requests:
+                self._requests.append(recorded)
         try:
             _check_auth(authorization)
             if body is None:

@@ -15,17 +15,22 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.exceptions import FailureError
+from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from planner_agents.conversation import ConversationDigests
     from planner_agents.llm import call_model
     from planner_agents.loop_support import failure_text
+    from planner_agents.loop_support import fitted_continuation
+    from planner_agents.loop_support import last_reply_text
     from planner_agents.loop_support import parse_arguments
     from planner_agents.loop_support import tool_call_ids
     from planner_agents.loop_support import with_unique_call_ids
     from planner_agents.messages import AgentInput
     from planner_agents.messages import AgentOutput
     from planner_agents.messages import ChatMessage
+    from planner_agents.messages import Continuation
     from planner_agents.messages import MessageWindow
     from planner_agents.messages import StopReason
     from planner_agents.messages import Todo
@@ -34,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.tools.lookup_fact import lookup_fact_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
+# Past this many history events (or when the server suggests it) the run continues as new.
+MAX_HISTORY_EVENTS = 8000
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
 MODEL_RETRY = RetryPolicy(
@@ -52,6 +59,7 @@ class FactCheckerWorkflow:
     """Checks facts against the reference table."""
 
     def __init__(self) -> None:
+        self._task = ""
         self._messages: list[ChatMessage] = []
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
@@ -61,10 +69,18 @@ class FactCheckerWorkflow:
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
-        self._messages = [
-            ChatMessage(role="system", content=SYSTEM_PROMPT),
-            ChatMessage(role="user", content=input.task),
-        ]
+        try:
+            return await self._agent(input)
+        except (asyncio.CancelledError, FailureError) as err:
+            if not is_cancelled_exception(err):
+                raise
+            # Cancelled: in-flight activities were asked to stop; report what was done so far.
+            # Returning (not raising) completes the workflow, with this result.
+            self._stop_reason = "cancelled"
+            return self._output(last_reply_text(self._messages))
+
+    async def _agent(self, input: AgentInput) -> AgentOutput:
+        self._start(input)  # a continued run goes on with the step loop
         answer = await self._work()
         if answer is None:  # step budget used up: one last call, without tools
             self._say(BUDGET_PROMPT)
@@ -78,8 +94,50 @@ class FactCheckerWorkflow:
             if not reply.tool_calls:
                 return reply
             await self._run_tools(reply.tool_calls)
+            await self._continue_if_needed()
         self._stop_reason = "max_steps"
         return None
+
+    async def _continue_if_needed(self) -> None:
+        """Between two steps, nothing in flight: continue as new before history grows long.
+
+        The next run gets the conversation, plan and counters (``Continuation``) and goes on
+        with the step loop; the model activity's cache is keyed by workflow id, so it still
+        holds the conversation.
+        """
+        info = workflow.info()
+        if (
+            not info.is_continue_as_new_suggested()
+            and info.get_current_history_length() < MAX_HISTORY_EVENTS
+        ):
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = Continuation(
+            messages=self._messages,
+            todos=self._todos,
+            steps=self._steps,
+            usage=self._usage,
+            sent=self._digests.sent,
+        )
+        state = fitted_continuation(state, workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
+        """Set up this run; True when it continues an earlier run of the workflow."""
+        self._task = input.task
+        state = input.state
+        if state is None:
+            self._messages = [
+                ChatMessage(role="system", content=system_prompt),
+                ChatMessage(role="user", content=input.task),
+            ]
+            return False
+        self._messages = list(state.messages)
+        self._todos = list(state.todos)
+        self._steps = state.steps
+        self._usage = state.usage
+        self._digests = ConversationDigests(sent=state.sent)
+        return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
@@ -89,6 +147,8 @@ class FactCheckerWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,  # no summary: it would cost ~90 bytes of history a step
+            # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         self._usage.add(reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))

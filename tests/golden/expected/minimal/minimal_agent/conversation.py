@@ -107,9 +107,17 @@ class ConversationDigests:
     Digests are memoised by message content, so a step hashes only new or edited messages.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sent: int = 0) -> None:
         self._memo: dict[tuple[object, ...], str] = {}
-        self._sent = 0  # messages of the previous request
+        # messages of the previous request; a run continued as new passes the old run's count,
+        # so its first request names only the newer messages and the worker's cache (keyed by
+        # workflow id) still holds the rest
+        self._sent = sent
+
+    @property
+    def sent(self) -> int:
+        """How many messages the previous request covered."""
+        return self._sent
 
     def request(self, agent: str, messages: list[ChatMessage], tool_choice: str) -> ModelRequest:
         start = min(self._sent, len(messages))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
@@ -19,11 +20,16 @@ from temporalio.exceptions import FailureError
 
 from .messages import TODO_STATUSES
 from .messages import ChatMessage
+from .messages import Continuation
 from .messages import Todo
 from .messages import TodoStatus
 from .messages import ToolCall
 
 WRITE_TODOS = "write_todos"  # the generator names it too; a test keeps the two equal
+# The continuation is one payload (Temporal refuses payloads over 2 MB) and the first event of
+# the next run's history: keep it well under the limit.
+CONTINUATION_MAX_BYTES = 1_500_000
+ELIDED_KEEP_CHARS = 2_000  # what stays of an old tool result shortened to fit a continuation
 
 
 def parse_arguments(call: ToolCall) -> dict[str, Any] | str:
@@ -108,3 +114,57 @@ def with_unique_call_ids(reply: ChatMessage, taken: set[str]) -> ChatMessage:
     if all(new is old for new, old in zip(calls, reply.tool_calls, strict=True)):
         return reply
     return replace(reply, tool_calls=calls)
+
+
+def last_reply_text(messages: list[ChatMessage]) -> str:
+    """The content of the model's latest reply that has any (what a cancelled run returns)."""
+    for message in reversed(messages):
+        if message.role == "assistant" and message.content:
+            return message.content
+    return ""
+
+
+def fitted_continuation(
+    state: Continuation,
+    converter: PayloadConverter,
+    max_bytes: int = CONTINUATION_MAX_BYTES,
+) -> Continuation:
+    """``state``, with its oldest long tool results shortened (each keeps its first
+    ``ELIDED_KEEP_CHARS`` characters and a note) until it encodes in ``max_bytes``.
+
+    Old observations are the bulk of a long conversation and the part the model needs least.
+    When shortening them is not enough, the run fails with ``ConversationTooLarge`` instead
+    of writing a payload the server refuses (that would fail every workflow task, forever).
+    """
+    size = _encoded_size(state, converter)
+    if size <= max_bytes:
+        return state
+    messages = list(state.messages)
+    for index, message in enumerate(messages):
+        if size <= max_bytes:
+            break
+        content = message.content
+        if message.role != "tool" or content is None or len(content) <= ELIDED_KEEP_CHARS:
+            continue
+        elided = len(content) - ELIDED_KEEP_CHARS
+        short = replace(
+            message,
+            content=f"{content[:ELIDED_KEEP_CHARS]}\n[elided when the run continued as new: "
+            f"{elided} more characters]",
+        )
+        size -= _encoded_size(message, converter) - _encoded_size(short, converter)
+        messages[index] = short
+    fitted = replace(state, messages=messages)
+    size = _encoded_size(fitted, converter)  # exact, not the running estimate
+    if size > max_bytes:
+        raise ApplicationError(
+            f"the conversation takes {size} bytes, more than the {max_bytes} a continued run "
+            "can carry, even with its old tool results shortened",
+            type="ConversationTooLarge",
+            non_retryable=True,
+        )
+    return fitted
+
+
+def _encoded_size(value: object, converter: PayloadConverter) -> int:
+    return len(converter.to_payloads([value])[0].data)

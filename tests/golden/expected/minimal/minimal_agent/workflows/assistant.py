@@ -9,14 +9,18 @@ it regenerates.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import FailureError
+from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from minimal_agent.conversation import ConversationDigests
     from minimal_agent.llm import call_model
+    from minimal_agent.loop_support import last_reply_text
     from minimal_agent.loop_support import tool_call_ids
     from minimal_agent.loop_support import with_unique_call_ids
     from minimal_agent.messages import AgentInput
@@ -44,6 +48,7 @@ class AssistantWorkflow:
     """The assistant agent."""
 
     def __init__(self) -> None:
+        self._task = ""
         self._messages: list[ChatMessage] = []
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
@@ -53,12 +58,37 @@ class AssistantWorkflow:
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
-        self._messages = [
-            ChatMessage(role="system", content=SYSTEM_PROMPT),
-            ChatMessage(role="user", content=input.task),
-        ]
+        try:
+            return await self._agent(input)
+        except (asyncio.CancelledError, FailureError) as err:
+            if not is_cancelled_exception(err):
+                raise
+            # Cancelled: in-flight activities were asked to stop; report what was done so far.
+            # Returning (not raising) completes the workflow, with this result.
+            self._stop_reason = "cancelled"
+            return self._output(last_reply_text(self._messages))
+
+    async def _agent(self, input: AgentInput) -> AgentOutput:
+        self._start(input)
         answer = await self._call_model("auto")  # no tools: one call answers
         return self._output(answer.content or "")
+
+    def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
+        """Set up this run; True when it continues an earlier run of the workflow."""
+        self._task = input.task
+        state = input.state
+        if state is None:
+            self._messages = [
+                ChatMessage(role="system", content=system_prompt),
+                ChatMessage(role="user", content=input.task),
+            ]
+            return False
+        self._messages = list(state.messages)
+        self._todos = list(state.todos)
+        self._steps = state.steps
+        self._usage = state.usage
+        self._digests = ConversationDigests(sent=state.sent)
+        return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
@@ -68,6 +98,8 @@ class AssistantWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,  # no summary: it would cost ~90 bytes of history a step
+            # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         self._usage.add(reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))

@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import FailureError
+from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from toolkit_agent.conversation import ConversationDigests
@@ -24,6 +26,8 @@ with workflow.unsafe.imports_passed_through():
     from toolkit_agent.loop_support import WRITE_TODOS
     from toolkit_agent.loop_support import describe_todos
     from toolkit_agent.loop_support import failure_text
+    from toolkit_agent.loop_support import fitted_continuation
+    from toolkit_agent.loop_support import last_reply_text
     from toolkit_agent.loop_support import parse_arguments
     from toolkit_agent.loop_support import parse_todos
     from toolkit_agent.loop_support import tool_call_ids
@@ -31,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from toolkit_agent.messages import AgentInput
     from toolkit_agent.messages import AgentOutput
     from toolkit_agent.messages import ChatMessage
+    from toolkit_agent.messages import Continuation
     from toolkit_agent.messages import MessageWindow
     from toolkit_agent.messages import StopReason
     from toolkit_agent.messages import Todo
@@ -48,6 +53,8 @@ with workflow.unsafe.imports_passed_through():
     from toolkit_agent.workflows.viewer import ViewerWorkflow
 
 MAX_STEPS = 20  # model calls per run, the final answer included
+# Past this many history events (or when the server suggests it) the run continues as new.
+MAX_HISTORY_EVENTS = 8000
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
 MODEL_RETRY = RetryPolicy(
@@ -86,6 +93,7 @@ class KeeperWorkflow:
     """Keeps the workspace."""
 
     def __init__(self) -> None:
+        self._task = ""
         self._messages: list[ChatMessage] = []
         self._digests = ConversationDigests()  # how call_model finds the messages (no copies)
         self._todos: list[Todo] = []
@@ -96,32 +104,46 @@ class KeeperWorkflow:
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
-        # Memory files join the system prompt; read by an activity, so replays see this run's.
-        memory = await workflow.execute_activity(
-            read_memory_activity,
-            "keeper",
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=3),
-        )
-        system_prompt = "\n\n".join(part for part in (SYSTEM_PROMPT, memory) if part)
-        self._messages = [
-            ChatMessage(role="system", content=system_prompt),
-            ChatMessage(role="user", content=input.task),
-        ]
-        # 1. Plan: the model must answer with a write_todos call.
-        self._say(PLAN_PROMPT)
-        plan = await self._call_model(WRITE_TODOS)
-        await self._run_tools(plan.tool_calls)
-        if not self._todos:
-            self._todos = [Todo(content=input.task)]  # no usable plan: one item, the task
+        try:
+            return await self._agent(input)
+        except (asyncio.CancelledError, FailureError) as err:
+            if not is_cancelled_exception(err):
+                raise
+            # Cancelled: in-flight activities were asked to stop; report what was done so far.
+            # Returning (not raising) completes the workflow, with this result.
+            self._stop_reason = "cancelled"
+            return self._output(last_reply_text(self._messages))
+
+    async def _agent(self, input: AgentInput) -> AgentOutput:
+        system_prompt = SYSTEM_PROMPT
+        if input.state is None:  # a continued run carries its system message
+            # Memory files join the system prompt; read by an activity, so replays see this run's.
+            memory = await workflow.execute_activity(
+                read_memory_activity,
+                "keeper",
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+            system_prompt = "\n\n".join(part for part in (SYSTEM_PROMPT, memory) if part)
+        resumed = self._start(input, system_prompt)
+        if not resumed:
+            # 1. Plan: the model must answer with a write_todos call.
+            self._say(PLAN_PROMPT)
+            plan = await self._call_model(WRITE_TODOS)
+            await self._run_tools(plan.tool_calls)
+            if not self._todos:
+                self._todos = [Todo(content=input.task)]  # no usable plan: one item, the task
 
         # 2. Work through the todos; the model may rewrite them with write_todos as it goes.
         while (todo := self._next_todo()) is not None and self._stop_reason == "done":
-            todo.status = "in_progress"
-            number = self._todos.index(todo) + 1
-            self._say(
-                TODO_PROMPT.format(number=number, total=len(self._todos), content=todo.content)
-            )
+            if resumed:  # continued as new in the middle of this todo: go on with it
+                resumed = False
+            else:
+                todo.status = "in_progress"
+                number = self._todos.index(todo) + 1
+                self._say(
+                    TODO_PROMPT.format(number=number, total=len(self._todos), content=todo.content)
+                )
             await self._work()
             if todo.status == "in_progress" and self._stop_reason == "done":
                 todo.status = "completed"  # not when the step budget cut the todo short
@@ -141,8 +163,52 @@ class KeeperWorkflow:
             if not reply.tool_calls:
                 return reply
             await self._run_tools(reply.tool_calls)
+            await self._continue_if_needed()
         self._stop_reason = "max_steps"
         return None
+
+    async def _continue_if_needed(self) -> None:
+        """Between two steps, nothing in flight: continue as new before history grows long.
+
+        The next run gets the conversation, plan and counters (``Continuation``) and goes on
+        with the step loop; the model activity's cache is keyed by workflow id, so it still
+        holds the conversation.
+        """
+        info = workflow.info()
+        if (
+            not info.is_continue_as_new_suggested()
+            and info.get_current_history_length() < MAX_HISTORY_EVENTS
+        ):
+            return
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = Continuation(
+            messages=self._messages,
+            todos=self._todos,
+            steps=self._steps,
+            usage=self._usage,
+            sent=self._digests.sent,
+            children=self._children,
+        )
+        state = fitted_continuation(state, workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
+        """Set up this run; True when it continues an earlier run of the workflow."""
+        self._task = input.task
+        state = input.state
+        if state is None:
+            self._messages = [
+                ChatMessage(role="system", content=system_prompt),
+                ChatMessage(role="user", content=input.task),
+            ]
+            return False
+        self._messages = list(state.messages)
+        self._todos = list(state.todos)
+        self._steps = state.steps
+        self._usage = state.usage
+        self._digests = ConversationDigests(sent=state.sent)
+        self._children = state.children
+        return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
@@ -152,6 +218,8 @@ class KeeperWorkflow:
             start_to_close_timeout=MODEL_TIMEOUT,
             heartbeat_timeout=MODEL_HEARTBEAT,
             retry_policy=MODEL_RETRY,  # no summary: it would cost ~90 bytes of history a step
+            # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         self._usage.add(reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
