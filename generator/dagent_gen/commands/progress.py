@@ -81,7 +81,8 @@ def _describe(event: HistoryEvent, scheduled: dict[int, str]) -> str | None:
         scheduled[event.event_id] = name
         if name == "call_model":
             request = _decode(attrs.input) or {}
-            return f"· {request.get('agent', 'agent')} thinks (step {_step(event)})"
+            step = sum(1 for kind in scheduled.values() if kind == "call_model")
+            return f"· {request.get('agent', 'agent')} thinks (step {step})"
         return f"→ {name}({_excerpt(_decode(attrs.input))})"
     if kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
         attrs_done = event.activity_task_completed_event_attributes
@@ -131,25 +132,18 @@ def failure_chain(error: BaseException) -> list[str]:
     return lines
 
 
-def _step(event: HistoryEvent) -> str:
-    summary = _decode(Payloads(payloads=[event.user_metadata.summary]))
-    if isinstance(summary, str) and "step" in summary:
-        return summary.rpartition("step ")[2]
-    return "?"
-
-
 def _describe_reply(reply: dict[str, Any]) -> str | None:
-    message = reply.get("message") or {}
-    calls = message.get("tool_calls") or []
-    for call in calls:
-        if call.get("name") == WRITE_TODOS:
+    """A ``call_model`` result: ``{"content", "calls": [[id, name, arguments], ...], "usage"}``."""
+    calls = [call for call in reply.get("calls") or [] if isinstance(call, list) and len(call) == 3]
+    for _, name, arguments in calls:
+        if name == WRITE_TODOS:
             try:
-                todos = json.loads(call.get("arguments") or "{}").get("todos", [])
+                todos = json.loads(arguments or "{}").get("todos", [])
             except (ValueError, AttributeError):
                 todos = []
             items = [t.get("content", "") if isinstance(t, dict) else str(t) for t in todos]
             return "  plan: " + "; ".join(_excerpt(i) for i in items)
     if calls:
         return None  # the tool activities that follow describe themselves
-    content = message.get("content") or ""
+    content = reply.get("content") or ""
     return f"  says: {_excerpt(content)}" if content else None
