@@ -58,6 +58,7 @@ COMMON_FILES = {
     "{pkg}_tools.py",
     "{pkg}/README.md",
     "{pkg}/__init__.py",
+    "{pkg}/approval.py",
     "{pkg}/agent_spec.py",
     "{pkg}/agents.py",
     "{pkg}/client.py",

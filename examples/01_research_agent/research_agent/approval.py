@@ -62,8 +62,10 @@ class Approvals:
             if decision.arguments is not None:
                 raise ValueError("arguments go with decision 'edit' only")
             return
-        if not isinstance(decision.arguments, dict):
+        if decision.arguments is None:
             raise ValueError("an edit needs the new arguments, a JSON object")
+        if not isinstance(decision.arguments, dict):
+            raise TypeError("an edit's arguments must be a JSON object")
         policy = self.policies[request.tool]
         validate_arguments(request.tool, policy.arguments, decision.arguments)
 
