@@ -46,7 +46,9 @@ def test_command_sequence_changes_warn_with_the_patched_hint(project: Project) -
     text = project.read(BOSS)
     ast.parse(text)
     assert USER_ACTIVITY not in text
-    run_warnings = [line for line in _dg520(dropped.stderr) if "BossWorkflow.run:" in line]
+    run_warnings = [
+        line for line in _dg520(dropped.stderr) if "BossWorkflow._agent:" in line
+    ]  # run() delegates to _agent()
     assert len(run_warnings) == 1, dropped.stderr
     assert "activity 'search' removed" in run_warnings[0]
     assert "workflow.patched" in dropped.stderr
@@ -75,7 +77,9 @@ def test_flipping_planning_changes_the_command_paths_and_warns(project: Project)
 
     built = project.build()
 
-    warnings = [line for line in _dg520(built.stderr) if "BossWorkflow.run:" in line]
+    warnings = [
+        line for line in _dg520(built.stderr) if "BossWorkflow._agent:" in line
+    ]  # run() delegates to _agent()
     assert len(warnings) == 1, built.stderr
     assert "self._call_model()" in warnings[0] or "self._run_tools()" in warnings[0]
     assert "workflow.patched" in built.stderr
