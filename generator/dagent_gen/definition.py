@@ -99,6 +99,28 @@ class ShellSection(_Strict):
     )
 
 
+class ContextSection(_Strict):
+    """``[agents.NAME.context]``: summarise older turns when the conversation grows too long."""
+
+    max_tokens: int = key(
+        100_000,
+        "int, 1,000–10,000,000",
+        "The conversation's token budget: before a model call whose prompt would reach it "
+        "(the tokens the model reported for the last call, plus about one per four characters "
+        "added since), the older turns are replaced by a summary the model writes.",
+        ge=1_000,
+        le=10_000_000,
+    )
+    keep_recent: int = key(
+        20,
+        "int, 0–1,000",
+        "Latest messages kept word for word (a tool call is never separated from its "
+        "answers); the system message and the task are always kept.",
+        ge=0,
+        le=1_000,
+    )
+
+
 class SkillSection(_Strict):
     """``[skills.NAME]``: a bundle of a system-prompt fragment and tools, attachable to agents."""
 
@@ -181,6 +203,11 @@ class AgentFields(_Strict):
         [],
         "list of paths",
         "Files (relative to the filesystem root) added to the system prompt when a run starts.",
+    )
+    context: ContextSection | None = key(
+        None,
+        "table",
+        "Context management, opt-in: summarise older turns near a token budget; see below.",
     )
 
 

@@ -90,10 +90,22 @@ TODO_PROMPT = (
 ANSWER_PROMPT = "All todos are done. Write the final answer to the original task."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
 
+# Context management (``[agents.NAME.context]``): the request that asks for a summary of the
+# older turns, and the message that replaces them ({summary} is the model's reply).
+SUMMARIZE_PROMPT = (
+    "The conversation is getting too long, so its earlier part will be replaced by your "
+    "summary. Summarise everything above for yourself: the task, what you did, what you "
+    "learned (facts, results, names, numbers, file paths), what is still open. Be complete "
+    "but concise; reply with the summary only, no tool calls."
+)
+SUMMARY_PROMPT = "Summary of the earlier part of this conversation:\n{summary}"
+
 LOOP_PROMPTS = {
     "plan": PLAN_PROMPT,
     "todo": TODO_PROMPT,
     "answer": ANSWER_PROMPT,
     "budget": BUDGET_PROMPT,
+    "summarize": SUMMARIZE_PROMPT,
+    "summary": SUMMARY_PROMPT,
 }
 """What the workflow template renders as ``PLAN_PROMPT``, ``TODO_PROMPT``, ... ."""

@@ -97,6 +97,14 @@ class SubagentRef:
 
 
 @dataclass(frozen=True)
+class ContextModel:
+    """``[agents.NAME.context]``: the conversation's token budget and what stays verbatim."""
+
+    max_tokens: int
+    keep_recent: int
+
+
+@dataclass(frozen=True)
 class AgentModel:
     name: str
     description: str
@@ -123,6 +131,7 @@ class AgentModel:
         return self.filesystem.root if self.filesystem is not None else "."
 
     mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
+    context: ContextModel | None = None  # summarise older turns near a token budget
 
     @property
     def class_name(self) -> str:
@@ -231,6 +240,10 @@ class ProjectModel:
         return bool(self.filesystem_agents or self.memory_agents)
 
     @property
+    def uses_context(self) -> bool:
+        return any(agent.context is not None for agent in self.agents)
+
+    @property
     def uses_approval(self) -> bool:
         return any(tool.approval for tool in self.tools)
 
@@ -296,6 +309,9 @@ def _agent_model(
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
         ),
+        context=None
+        if agent_section.context is None
+        else ContextModel(agent_section.context.max_tokens, agent_section.context.keep_recent),
     )
 
 

@@ -40,7 +40,7 @@ RUNTIME_MODULES = frozenset(
 )
 # Temporal activity type names of the generated code besides the tools (one namespace per
 # worker): a tool of that name would be registered twice.
-RESERVED_ACTIVITY_NAMES = frozenset({"call_model"})
+RESERVED_ACTIVITY_NAMES = frozenset({"call_model", "summarize_conversation"})
 # Top-level modules of the generated package (a tool module there would be overwritten): those
 # rendered from templates, plus every runtime module a build may copy in (read from the folder,
 # so a new runtime module needs no second list).

@@ -20,6 +20,7 @@ from dagent_gen.definition import AgentFields
 from dagent_gen.graph import mermaid
 from dagent_gen.model import ProjectModel
 from dagent_gen.runtime import (
+    CONTEXT_MODULES,
     FILESYSTEM_MODULES,
     MCP_RUNTIME_MODULES,
     RUNTIME_MODULES,
@@ -142,6 +143,8 @@ def runtime_modules(project: ProjectModel) -> list[str]:
         names += SHELL_MODULES
     if project.uses_mcp:
         names += MCP_RUNTIME_MODULES
+    if project.uses_context:
+        names += CONTEXT_MODULES
     return sorted(names)
 
 

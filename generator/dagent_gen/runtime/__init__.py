@@ -34,3 +34,6 @@ SHELL_MODULES = ("builtin_shell.py", "shell.py", "shell_allow.py", "shell_proces
 
 MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
 """Copied only into packages whose agents use MCP servers (they need the ``mcp`` package)."""
+
+CONTEXT_MODULES = ("context.py",)
+"""Copied into packages where an agent has ``[agents.NAME.context]`` (context management)."""

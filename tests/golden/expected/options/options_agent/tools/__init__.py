@@ -5,6 +5,8 @@
 from collections.abc import Callable
 from typing import Any
 
+from options_agent.context import summarize_conversation as _summarize_conversation
+
 # Importing a tool's module binds its name here (tools.NAME), and a tool may be called
 # "call_model", "annotations" or "list": so the model call has a private alias, there is no
 # `from __future__ import annotations`, and the annotation below is a string.
@@ -14,6 +16,7 @@ from options_agent.tools import tally
 
 ALL_ACTIVITIES: "list[Callable[..., Any]]" = [
     _call_model,
+    _summarize_conversation,
     lookup.lookup_activity,
     tally.tally_activity,
 ]

@@ -21,6 +21,9 @@ from temporalio.exceptions import is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from options_agent.approval import ApprovalPolicy
     from options_agent.approval import Approvals
+    from options_agent.context import ContextBudget
+    from options_agent.context import ContextPolicy
+    from options_agent.context import summarize_conversation
     from options_agent.conversation import ConversationDigests
     from options_agent.llm import call_model
     from options_agent.loop_support import failure_text
@@ -57,6 +60,17 @@ MODEL_RETRY = RetryPolicy(
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = "You help."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
+# Before a model call whose prompt would reach max_tokens, the older turns become a summary.
+CONTEXT = ContextPolicy(max_tokens=50_000, keep_recent=10)
+SUMMARIZE_PROMPT = (
+    "The conversation is getting too long, so its earlier part "
+    "will be replaced by your summary. Summarise everything "
+    "above for yourself: the task, what you did, what you "
+    "learned (facts, results, names, numbers, file paths), what "
+    "is still open. Be complete but concise; reply with the "
+    "summary only, no tool calls."
+)
+SUMMARY_PROMPT = "Summary of the earlier part of this conversation:\n{summary}"
 # Tools whose calls wait for a human decision (the `decide` update) before they run.
 APPROVAL = {
     "tally": ApprovalPolicy(
@@ -78,6 +92,7 @@ class HelperWorkflow:
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
         self._approvals = Approvals(APPROVAL)
+        self._context = ContextBudget(CONTEXT)
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -153,6 +168,8 @@ class HelperWorkflow:
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
+        if (cut := self._context.cut(self._messages)) is not None:
+            await self._summarize(cut)
         self._steps += 1
         reply = await workflow.execute_activity(
             call_model,
@@ -164,9 +181,34 @@ class HelperWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         self._usage.add(reply.token_usage())
+        self._context.observe(len(self._messages), reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
         return message
+
+    async def _summarize(self, cut: int) -> None:
+        """Replace the messages before ``cut`` (but the system message and the task) with the
+        model's summary of them."""
+        whole = self._messages
+        # while the activity runs, the messages query serves exactly what it summarises
+        self._messages = [*whole[:cut], ChatMessage(role="user", content=SUMMARIZE_PROMPT)]
+        try:
+            reply = await workflow.execute_activity(
+                summarize_conversation,
+                ConversationDigests(sent=min(self._digests.sent, cut)).request(
+                    "helper", self._messages, "none"
+                ),
+                start_to_close_timeout=MODEL_TIMEOUT,
+                heartbeat_timeout=MODEL_HEARTBEAT,
+                retry_policy=MODEL_RETRY,
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+        finally:
+            self._messages = whole
+        self._usage.add(reply.token_usage())
+        summary = SUMMARY_PROMPT.format(summary=reply.content or "")
+        self._messages, kept = self._context.compacted(whole, cut, summary)
+        self._digests = ConversationDigests(sent=kept)  # the worker's cache still holds those
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
