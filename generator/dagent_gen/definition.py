@@ -67,6 +67,14 @@ class ProjectFields(_Strict):
         "The agent `python -m <package>.client` runs when `--agent` is not given.",
         shown="the first agent",
     )
+    search_attributes: bool = key(
+        False,
+        "bool",
+        "Each run upserts the search attributes `DagentAgent` (the agent's name) and "
+        "`DagentStatus` (`running`, `waiting_approval`, `done`, `max_steps`, `cancelled`). "
+        "They must be registered in the namespace first, else every run fails its workflow "
+        "task (see [observability.md](observability.md)).",
+    )
 
 
 class FilesystemSection(_Strict):

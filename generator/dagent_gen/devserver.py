@@ -38,6 +38,7 @@ from temporalio.client import Client
 _T = TypeVar("_T")
 
 __all__ = [
+    "DAGENT_SEARCH_ATTRIBUTES",
     "FAST_TRANSFER_QUEUE",
     "TemporalDevServer",
     "TemporalDevServerError",
@@ -68,6 +69,11 @@ def find_temporal_cli() -> Path:
 # The dev server's single history shard rate-limits its transfer queue to 20 polls/s, so
 # short activities settle at ~50 ms each; a real cluster spreads that load over many shards.
 FAST_TRANSFER_QUEUE = {"history.transferProcessorMaxPollRPS": "1000"}
+
+
+# The search attributes generated runs upsert with `search_attributes = true`, registered at start
+# (each is `--search-attribute NAME=TYPE`; the CLI accepts them again on a persisted database).
+DAGENT_SEARCH_ATTRIBUTES = {"DagentAgent": "Keyword", "DagentStatus": "Keyword"}
 
 
 def _free_ports(count: int, preferred: Sequence[int | None] = ()) -> list[int]:
@@ -111,6 +117,8 @@ class TemporalDevServer:
         startup_timeout: seconds to wait for the server to accept client calls.
         log_level: the CLI's ``--log-level`` (``debug|info|warn|error|never``).
         extra_args: more arguments for ``temporal server start-dev``.
+        search_attributes: search attributes to register, ``{name: type}``; by default
+            those of generated agents (:data:`DAGENT_SEARCH_ATTRIBUTES`).
         executable: path to the ``temporal`` binary (default: :func:`find_temporal_cli`).
     """
 
@@ -127,6 +135,7 @@ class TemporalDevServer:
         log_level: str = "error",
         extra_args: Sequence[str] = (),
         executable: str | os.PathLike[str] | None = None,
+        search_attributes: Mapping[str, str] = DAGENT_SEARCH_ATTRIBUTES,
     ) -> None:
         self.namespace = namespace
         self.db_filename = db_filename
@@ -137,6 +146,7 @@ class TemporalDevServer:
         self.log_level = log_level
         self.extra_args = tuple(extra_args)
         self._executable = Path(executable) if executable is not None else None
+        self.search_attributes = dict(search_attributes)
         self._process: subprocess.Popen[bytes] | None = None
         self._log_path: Path | None = None
         self._port: int | None = None
@@ -225,6 +235,8 @@ class TemporalDevServer:
             args += ["--db-filename", os.fspath(self.db_filename)]
         for key, value in sorted(self.dynamic_config.items()):
             args += ["--dynamic-config-value", f"{key}={value}"]
+        for name, kind in sorted(self.search_attributes.items()):
+            args += ["--search-attribute", f"{name}={kind}"]
         args += self.extra_args
         fd, log_name = tempfile.mkstemp(prefix="temporal-dev-server-", suffix=".log")
         self._log_path = Path(log_name)

@@ -200,6 +200,7 @@ class ProjectModel:
     builtin_tools: tuple[BuiltinToolModel, ...] = ()  # one per name some agent offers, sorted
     mcp_servers: tuple[McpServerModel, ...] = ()  # sorted by name; only servers some agent uses
     mcp_tools: tuple[McpToolModel, ...] = ()  # sorted by the name the model sees
+    search_attributes: bool = False  # runs upsert DagentAgent / DagentStatus
 
     @property
     def uses_mcp(self) -> bool:
@@ -370,4 +371,5 @@ def build_model(
         builtin_tools=tuple(builtins[name] for name in sorted(builtins)),
         mcp_servers=tuple(servers.values()),
         mcp_tools=tuple(mcp_tools.values()),
+        search_attributes=project.search_attributes,
     )

@@ -24,6 +24,7 @@ from dagent_gen.runtime import (
     FILESYSTEM_MODULES,
     MCP_RUNTIME_MODULES,
     RUNTIME_MODULES,
+    SEARCH_ATTRIBUTE_MODULES,
     SHELL_MODULES,
 )
 
@@ -145,6 +146,8 @@ def runtime_modules(project: ProjectModel) -> list[str]:
         names += MCP_RUNTIME_MODULES
     if project.uses_context:
         names += CONTEXT_MODULES
+    if project.search_attributes:
+        names += SEARCH_ATTRIBUTE_MODULES
     return sorted(names)
 
 

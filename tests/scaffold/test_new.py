@@ -68,6 +68,7 @@ COMMON_FILES = {
     "{pkg}/loop_support.py",
     "{pkg}/messages.py",
     "{pkg}/tool_support.py",
+    "{pkg}/tracing.py",
     "{pkg}/tools/__init__.py",
     "{pkg}/tools/calculate.py",
     "{pkg}/worker.py",

@@ -17,6 +17,7 @@ RUNTIME_MODULES = (
     "loop_support.py",
     "messages.py",
     "tool_support.py",
+    "tracing.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
 
@@ -37,3 +38,6 @@ MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
 
 CONTEXT_MODULES = ("context.py",)
 """Copied into packages where an agent has ``[agents.NAME.context]`` (context management)."""
+
+SEARCH_ATTRIBUTE_MODULES = ("search_attributes.py",)
+"""Copied into packages whose project sets ``search_attributes = true``."""

@@ -4,6 +4,7 @@ It lives outside the test kit because ``dagent-gen run`` and ``dev`` embed it to
 """
 
 from dagent_gen.devserver import (
+    DAGENT_SEARCH_ATTRIBUTES,
     FAST_TRANSFER_QUEUE,
     TemporalDevServer,
     TemporalDevServerError,
@@ -11,6 +12,7 @@ from dagent_gen.devserver import (
 )
 
 __all__ = [
+    "DAGENT_SEARCH_ATTRIBUTES",
     "FAST_TRANSFER_QUEUE",
     "TemporalDevServer",
     "TemporalDevServerError",

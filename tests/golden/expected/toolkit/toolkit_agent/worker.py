@@ -8,7 +8,8 @@ are read here, on the worker, and never enter workflow input or history.
 
 DAGENT_LOG_LEVEL (default INFO) sets the log level; at DEBUG a failed tool is logged with its
 traceback, else in one line. DAGENT_MAX_ACTIVITIES (default 32) is how many activities run at
-once, and the size of the thread pool of plain (non-async) tools.
+once, and the size of the thread pool of plain (non-async) tools. DAGENT_TRACING=1 traces
+workflows and activities with OpenTelemetry (see ``tracing.py``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from temporalio.worker import Worker
 from toolkit_agent.agents import TASK_QUEUE
 from toolkit_agent.connection import connect
 from toolkit_agent.tools import ALL_ACTIVITIES
+from toolkit_agent.tracing import TracingSetupError
+from toolkit_agent.tracing import tracing_interceptors
 from toolkit_agent.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
@@ -76,6 +79,7 @@ def max_activities() -> int:
 
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:
     slots = max_activities()
+    interceptors = tracing_interceptors()  # [] unless DAGENT_TRACING is set
     client = await connect()
     with ThreadPoolExecutor(max_workers=slots) as executor:
         worker = Worker(
@@ -85,6 +89,7 @@ async def run_worker(task_queue: str = TASK_QUEUE) -> None:
             activities=ALL_ACTIVITIES,
             activity_executor=executor,
             max_concurrent_activities=slots,
+            interceptors=interceptors,
         )
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -100,7 +105,10 @@ def main() -> None:
     parser.add_argument("--task-queue", default=TASK_QUEUE, help="default: %(default)s")
     args = parser.parse_args()
     configure_logging()
-    asyncio.run(run_worker(args.task_queue))
+    try:
+        asyncio.run(run_worker(args.task_queue))
+    except TracingSetupError as err:
+        sys.exit(str(err))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.search_attributes import RunAttributes
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
     from options_agent.tools.tally import tally_activity
 
@@ -93,9 +94,11 @@ class HelperWorkflow:
         self._usage = Usage()
         self._approvals = Approvals(APPROVAL)
         self._context = ContextBudget(CONTEXT)
+        self._search = RunAttributes()  # DagentAgent, DagentStatus
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
+        self._search.start("helper")
         try:
             return await self._agent(input)
         except (asyncio.CancelledError, FailureError) as err:
@@ -243,6 +246,7 @@ class HelperWorkflow:
         if policy is None or isinstance(arguments, str):
             return await self._run_tool(call)
         self._approvals.ask(call, arguments, workflow.now().isoformat())
+        self._search.status("waiting_approval")
         try:
             await workflow.wait_condition(
                 lambda: self._approvals.is_decided(call.id), timeout=policy.timeout
@@ -251,12 +255,15 @@ class HelperWorkflow:
             if not self._approvals.is_decided(call.id):
                 self._approvals.expire(call.id, policy.timeout or timedelta(), policy.default)
         approved, note = self._approvals.outcome(call)
+        if not self._approvals.pending:
+            self._search.status("running")
         return note if approved is None else note + await self._run_tool(approved)
 
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
     def _output(self, answer: str) -> AgentOutput:
+        self._search.status(self._stop_reason)
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,

@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.search_attributes import RunAttributes
     from options_agent.tools.lookup import ARGUMENTS as LOOKUP_ARGUMENTS
     from options_agent.tools.lookup import lookup_activity
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
@@ -101,9 +102,11 @@ class LeadWorkflow:
         self._usage = Usage()
         self._approvals = Approvals(APPROVAL)
         self._children = 0
+        self._search = RunAttributes()  # DagentAgent, DagentStatus
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
+        self._search.start("lead")
         try:
             return await self._agent(input)
         except (asyncio.CancelledError, FailureError) as err:
@@ -276,6 +279,7 @@ class LeadWorkflow:
         if policy is None or isinstance(arguments, str):
             return await self._run_tool(call)
         self._approvals.ask(call, arguments, workflow.now().isoformat())
+        self._search.status("waiting_approval")
         try:
             await workflow.wait_condition(
                 lambda: self._approvals.is_decided(call.id), timeout=policy.timeout
@@ -284,6 +288,8 @@ class LeadWorkflow:
             if not self._approvals.is_decided(call.id):
                 self._approvals.expire(call.id, policy.timeout or timedelta(), policy.default)
         approved, note = self._approvals.outcome(call)
+        if not self._approvals.pending:
+            self._search.status("running")
         return note if approved is None else note + await self._run_tool(approved)
 
     async def _delegate(self, name: str, run: Any, arguments: dict[str, Any]) -> str:
@@ -306,6 +312,7 @@ class LeadWorkflow:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
     def _output(self, answer: str) -> AgentOutput:
+        self._search.status(self._stop_reason)
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
