@@ -6,7 +6,7 @@
 ``waiting_approval`` or how it ended (``done``, ``max_steps``, ``cancelled``; a failed run keeps
 its last status, and Temporal's own ``ExecutionStatus`` says it failed). For example::
 
-    temporal workflow list --query "DagentAgent = 'researcher' AND DagentStatus = 'waiting_approval'"
+    temporal workflow list --query "DagentAgent = 'writer' AND DagentStatus = 'waiting_approval'"
 
 Both must be registered as Keyword attributes of the namespace before a run upserts them: an
 unknown attribute fails the workflow task, again and again. Runs inside workflows: each change
