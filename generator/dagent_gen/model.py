@@ -123,6 +123,8 @@ class AgentModel:
         return self.filesystem.root if self.filesystem is not None else "."
 
     mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
+    conversational: bool = False
+    idle_timeout: float = 3600.0
 
     @property
     def class_name(self) -> str:
@@ -148,6 +150,11 @@ class AgentModel:
     @property
     def runs_tools(self) -> bool:
         return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
+
+    @property
+    def continues_as_new(self) -> bool:
+        """Long runs continue as new: between steps of the tool loop, or between turns."""
+        return self.runs_tools or self.conversational
 
     @property
     def approval_tools(self) -> list[ToolModel]:
@@ -235,6 +242,10 @@ class ProjectModel:
         return any(tool.approval for tool in self.tools)
 
     @property
+    def uses_conversation(self) -> bool:
+        return any(agent.conversational for agent in self.agents)
+
+    @property
     def delegates(self) -> list[SubagentRef]:
         """Every agent used as a sub-agent, once, sorted by name."""
         found = {sub.name: sub for agent in self.agents for sub in agent.subagents}
@@ -296,6 +307,8 @@ def _agent_model(
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
         ),
+        conversational=agent_section.conversational,
+        idle_timeout=_seconds(agent_section.idle_timeout),
     )
 
 
