@@ -142,6 +142,22 @@ async def refused(handle: WorkflowHandle[Any, Any], name: str, *args: Any) -> st
     return str(info.value.cause)
 
 
+def replay(project: Project, histories: list[EventLog]) -> None:
+    """The generated workflow classes replay the recorded histories (in this process)."""
+    from temporalio.worker import Replayer
+
+    from dagent_gen.generated_package import imported_package
+
+    async def check(workflows: list[Any]) -> None:
+        replayer = Replayer(workflows=workflows)
+        for log in histories:
+            result = await replayer.replay_workflow(log.history)
+            assert result.replay_failure is None, result.replay_failure
+
+    with imported_package(project.root, project.package) as generated:
+        asyncio.run(check(generated.workflows))
+
+
 def user_texts(request: dict[str, Any]) -> list[str]:
     return [m["content"] for m in request["messages"] if m["role"] == "user"]
 
@@ -272,6 +288,7 @@ def test_a_conversation_takes_three_turns_then_ends(
     assert log.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 3  # two messages and `end`
     log.assert_healthy()
     assert model_server.violations == []
+    replay(project, [log])  # the turns, the idle timers and the updates replay deterministically
 
 
 def test_each_turn_of_a_planning_conversation_plans_again(
@@ -401,3 +418,4 @@ def test_a_message_queued_when_the_run_continues_as_new_is_delivered(
     assert (messages[-2]["role"], messages[-1]) == ("tool", {"role": "user", "content": message})
     assert last.activity_inputs("call_model")[0]["message_count"] == len(messages)
     assert model_server.violations == []
+    replay(project, [first, last])
