@@ -217,6 +217,19 @@ class AgentFields(_Strict):
         "table",
         "Context management, opt-in: summarise older turns near a token budget; see below.",
     )
+    conversational: bool = key(
+        False,
+        "bool",
+        "After an answer the run waits for the next message (the `send_message` update) and "
+        "answers it too, keeping the conversation, until the `end` update or `idle_timeout`; "
+        "see [steering.md](steering.md).",
+    )
+    idle_timeout: str | int | float = key(
+        "1h",
+        "duration, 1s–24h",
+        "How long a conversational run waits for the next message before it completes with "
+        "its last answer. Needs `conversational = true`.",
+    )
 
 
 class ToolFields(_Strict):

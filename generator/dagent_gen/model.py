@@ -132,6 +132,8 @@ class AgentModel:
 
     mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
     context: ContextModel | None = None  # summarise older turns near a token budget
+    conversational: bool = False
+    idle_timeout: float = 3600.0
 
     @property
     def class_name(self) -> str:
@@ -157,6 +159,11 @@ class AgentModel:
     @property
     def runs_tools(self) -> bool:
         return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
+
+    @property
+    def continues_as_new(self) -> bool:
+        """Long runs continue as new: between steps of the tool loop, or between turns."""
+        return self.runs_tools or self.conversational
 
     @property
     def approval_tools(self) -> list[ToolModel]:
@@ -249,6 +256,10 @@ class ProjectModel:
         return any(tool.approval for tool in self.tools)
 
     @property
+    def uses_conversation(self) -> bool:
+        return any(agent.conversational for agent in self.agents)
+
+    @property
     def delegates(self) -> list[SubagentRef]:
         """Every agent used as a sub-agent, once, sorted by name."""
         found = {sub.name: sub for agent in self.agents for sub in agent.subagents}
@@ -313,6 +324,8 @@ def _agent_model(
         context=None
         if agent_section.context is None
         else ContextModel(agent_section.context.max_tokens, agent_section.context.keep_recent),
+        conversational=agent_section.conversational,
+        idle_timeout=_seconds(agent_section.idle_timeout),
     )
 
 

@@ -76,7 +76,7 @@ def _schema_diagnostic(path: KeyPath, problems: list[Any], source: SourceMap) ->
     wanted = list(dict.fromkeys(str(text) for text in expected))
     if "an integer" in wanted and "a number" in wanted:
         wanted.remove("an integer")
-    if path and path[-1] in ("timeout", "model_timeout"):
+    if path and path[-1] in ("timeout", "model_timeout", "idle_timeout"):
         wanted = ['a duration such as "30s"', "a number of seconds"]
     message = (
         f"{_key_name(path, python)} must be {' or '.join(wanted)}, not {_describe(first['input'])}"

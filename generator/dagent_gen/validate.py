@@ -144,6 +144,24 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     return problems
 
 
+def _check_idle_timeout(add: Any, agent: AgentSection, path: KeyPath) -> None:
+    """idle_timeout: a duration like the others, meaningful for a conversational agent only."""
+    refused: list[tuple[Any, ...]] = []
+
+    def record(*problem: Any) -> None:
+        refused.append(problem)
+        add(*problem)
+
+    check_timeout(record, agent.idle_timeout, path)
+    if not refused and not agent.conversational and "idle_timeout" in agent.model_fields_set:
+        add(
+            Code.INVALID_VALUE,
+            "idle_timeout is set but conversational is not",
+            path,
+            "add conversational = true, or remove idle_timeout",
+        )
+
+
 def _check_approval(add: Any, tool: ToolSection, path: KeyPath) -> None:
     """approval_timeout and approval_default only mean something for a tool that asks."""
     if tool.approval_timeout is not None:
@@ -241,6 +259,7 @@ def _check_model_settings(add: Any, agent: AgentSection, path: KeyPath) -> None:
         (*path, "max_history_events"),
     )
     check_timeout(add, agent.model_timeout, (*path, "model_timeout"))
+    _check_idle_timeout(add, agent, (*path, "idle_timeout"))
     check_range(
         add,
         Code.RETRIES_OUT_OF_RANGE,
@@ -320,6 +339,14 @@ def _check_offered(
                 "the model sees tools and sub-agents under one name each: rename one of them"
                 if offered[sub] == "tool"
                 else None,
+            )
+        elif sub in definition.agents and definition.agents[sub].conversational:
+            add(
+                Code.INVALID_VALUE,
+                f"agent {name!r} delegates to {sub!r}, a conversational agent: its run would "
+                "wait for messages instead of returning its answer",
+                where,
+                f"set conversational = false on {sub!r}, or do not delegate to it",
             )
         elif agent.planning and sub in RESERVED_TOOL_NAMES:
             add(

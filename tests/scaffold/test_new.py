@@ -64,6 +64,7 @@ COMMON_FILES = {
     "{pkg}/client.py",
     "{pkg}/connection.py",
     "{pkg}/conversation.py",
+    "{pkg}/inbox.py",
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",
     "{pkg}/messages.py",

@@ -346,3 +346,16 @@ def test_approval_settings_reach_the_model() -> None:
     assert by_name["mail"].arguments_name == "MAIL_ARGUMENTS"
     assert built.uses_approval
     assert not model(project(main={})).uses_approval
+
+
+def test_conversational_settings_reach_the_model() -> None:
+    built = model(
+        project(main={"conversational": True, "idle_timeout": "1m30s", "planning": False})
+    )
+    [agent] = built.agents
+    assert (agent.conversational, agent.idle_timeout) == (True, 90)
+    assert agent.continues_as_new and not agent.runs_tools  # turns continue as new too
+    assert built.uses_conversation
+    [plain] = model(project(main={})).agents
+    assert (plain.conversational, plain.idle_timeout) == (False, 3600)
+    assert not model(project(main={})).uses_conversation

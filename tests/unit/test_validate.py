@@ -121,7 +121,7 @@ def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
     )
     assert rendered[1].startswith(
         "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
-        "  hint: allowed keys: api_key_env, base_url, description, filesystem, max_history_events,"
+        "  hint: allowed keys: api_key_env, base_url, conversational, description, filesystem, "
     )
     assert rendered[2] == (
         "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"
@@ -246,6 +246,15 @@ def test_models(tmp_path: Path) -> None:
         ("max_tokens = 0", "max_tokens must be 1 or more, not 0"),
         ('base_url = "localhost:11434"', "base_url 'localhost:11434' is not an http(s) URL"),
         ('api_key_env = "sk-123"', "api_key_env 'sk-123' is not an environment variable name"),
+        ('idle_timeout = "2m"', "idle_timeout is set but conversational is not"),
+        (
+            'conversational = true\nidle_timeout = "25h"',
+            "idle_timeout must be between 1s and 24h, not '25h'",
+        ),
+        (
+            'conversational = true\nidle_timeout = "soon"',
+            "idle_timeout is not a valid duration: 'soon'",
+        ),
     ],
 )
 def test_agent_settings(tmp_path: Path, extra: str, message: str) -> None:
@@ -423,12 +432,14 @@ def test_cycle_check_is_fast_with_many_paths(tmp_path: Path) -> None:
 
 # --- values the server or the model API cannot honour -------------------------------------------
 
-DURATION_KEYS = [("agent", "model_timeout"), ("tool", "timeout")]
+DURATION_KEYS = [("agent", "model_timeout"), ("agent", "idle_timeout"), ("tool", "timeout")]
 
 
 def with_setting(table: str, line: str) -> str:
     """BASE with one tool; ``line`` goes into the agent's table or the tool's (line 5 / 8)."""
     agent_line, tool_line = (line, "") if table == "agent" else ("", line)
+    if line.startswith("idle_timeout"):
+        agent_line += "\nconversational = true"  # where idle_timeout applies
     return BASE + f'{agent_line}\ntools = ["t"]\n[tools.t]\nfunction = "m:f"\n{tool_line}\n'
 
 
@@ -667,3 +678,15 @@ def test_generated_module_names_are_known_to_the_name_rules() -> None:
     modules |= {p.stem for p in runtime.glob("*.py")} - {"agents"}  # agents.py: a stand-in
     assert modules - {"__init__"} == GENERATED_MODULES
     assert {"agent_spec", "connection", "conversation"} <= GENERATED_MODULES
+
+
+def test_a_conversational_agent_cannot_be_a_sub_agent(tmp_path: Path) -> None:
+    text = BASE + 'subagents = ["chat"]\n[agents.chat]\nconversational = true\n'
+    found = only(tmp_path, text)
+    assert (found.code, found.location.line) == ("DG202", 5)  # type: ignore[union-attr]
+    assert "'chat', a conversational agent" in found.message
+
+
+def test_conversational_settings_that_are_valid(tmp_path: Path) -> None:
+    definition, found = run(tmp_path, BASE + 'conversational = true\nidle_timeout = "2s"\n')
+    assert found == [] and definition is not None

@@ -6,6 +6,9 @@ From Python, ``await run_agent(await connect(), "planner", "task")`` returns the
 typed ``AgentOutput``. It starts the workflow type named after the agent with ``AgentInput``,
 as any Temporal client (in any language) can with ``{"task": ...}``; it imports no workflow or
 tool code. The command exits non-zero on failure.
+
+Steer a running agent: ``client send WORKFLOW_ID TEXT`` sends a message the model sees at its
+next step.
 """
 
 from __future__ import annotations
@@ -20,14 +23,17 @@ from typing import get_args
 
 from temporalio.client import Client
 from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
+from temporalio.service import RPCError
 
 from planner_agents.agents import TASK_QUEUE
 from planner_agents.connection import connect
 from planner_agents.messages import AgentInput
 from planner_agents.messages import AgentOutput
+from planner_agents.messages import UserMessage
 
 AgentName = Literal[
     "calculator",
@@ -79,7 +85,57 @@ def failure_chain(error: BaseException | None) -> list[str]:
     return lines
 
 
+def refusal(err: WorkflowUpdateFailedError) -> str:
+    """Why an update was refused: its validator's error, e.g. "a message needs text"."""
+    cause = err.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+
+
+STEERING_COMMANDS = ("send",)
+
+
+async def send_message(client: Client, workflow_id: str, text: str) -> str:
+    """Steer a run (the ``send_message`` update): the model sees ``text`` at its next step."""
+    handle = client.get_workflow_handle(workflow_id)
+    result: str = await handle.execute_update(
+        "send_message", UserMessage(text=text), result_type=str
+    )
+    return result
+
+
+def steering_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{__spec__.name if __spec__ else 'client'}",
+        description="Send messages to a running agent.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    send = commands.add_parser("send", help="a message the model sees at its next step")
+    send.add_argument("workflow_id")
+    send.add_argument("text")
+    return parser
+
+
+async def run_steering_command(args: argparse.Namespace) -> str:
+    client = await connect()
+    return await send_message(client, args.workflow_id, args.text)
+
+
+def steering_main(argv: list[str]) -> None:
+    args = steering_parser().parse_args(argv)
+    try:
+        print(asyncio.run(run_steering_command(args)))
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {refusal(err)}", file=sys.stderr)
+        sys.exit(1)
+    except (RuntimeError, RPCError) as err:  # no connection; an unknown or finished workflow
+        print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
+        sys.exit(2)
+
+
 def main() -> None:
+    if sys.argv[1:2] and sys.argv[1] in STEERING_COMMANDS:
+        steering_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("task", help="what the agent should do")
     parser.add_argument("--agent", default=DEFAULT_AGENT, choices=AGENTS)

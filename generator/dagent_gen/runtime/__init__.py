@@ -13,6 +13,7 @@ RUNTIME_MODULES = (
     "approval.py",
     "connection.py",
     "conversation.py",
+    "inbox.py",
     "llm.py",
     "loop_support.py",
     "messages.py",

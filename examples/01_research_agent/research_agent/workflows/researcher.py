@@ -22,6 +22,7 @@ from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from research_agent.conversation import ConversationDigests
+    from research_agent.inbox import Inbox
     from research_agent.llm import call_model
     from research_agent.loop_support import WRITE_TODOS
     from research_agent.loop_support import describe_todos
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import Todo
     from research_agent.messages import ToolCall
     from research_agent.messages import Usage
+    from research_agent.messages import UserMessage
     from research_agent.tools.summarize import summarize_activity
     from research_agent.tools.web_search import web_search_activity
     from research_agent.workflows.writer import WriterWorkflow
@@ -82,6 +84,7 @@ class ResearcherWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._inbox = Inbox()  # messages sent to the run (send_message)
         self._children = 0
 
     @workflow.run
@@ -133,7 +136,9 @@ class ResearcherWorkflow:
         while self._steps < MAX_STEPS - 1:  # keep one step for the final answer
             reply = await self._call_model("auto")
             if not reply.tool_calls:
-                return reply
+                if not self._inbox.waiting:
+                    return reply
+                continue  # a message came while the model answered: it sees it next step
             await self._run_tools(reply.tool_calls)
             await self._continue_if_needed()
         self._stop_reason = "max_steps"
@@ -153,16 +158,19 @@ class ResearcherWorkflow:
         ):
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
-        state = Continuation(
+        state = fitted_continuation(self._continuation(), workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _continuation(self) -> Continuation:
+        return Continuation(
             messages=self._messages,
             todos=self._todos,
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
             children=self._children,
+            inbox=self._inbox.queued,
         )
-        state = fitted_continuation(state, workflow.payload_converter())
-        workflow.continue_as_new(AgentInput(task=self._task, state=state))
 
     def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
         """Set up this run; True when it continues an earlier run of the workflow."""
@@ -180,10 +188,13 @@ class ResearcherWorkflow:
         self._usage = state.usage
         self._digests = ConversationDigests(sent=state.sent)
         self._children = state.children
+        self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        # messages sent meanwhile join here, never between a tool call and its answers
+        self._messages.extend(self._inbox.take(last=tool_choice == "none"))
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("researcher", self._messages, tool_choice),
@@ -280,3 +291,12 @@ class ResearcherWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.update(name="send_message")
+    def send_message(self, message: UserMessage) -> str:
+        """Steer the run: the model sees the message at its next step."""
+        return self._inbox.put(message)
+
+    @send_message.validator
+    def _check_message(self, message: UserMessage) -> None:
+        self._inbox.check(message)  # refused: the sender gets the error, history stays as is

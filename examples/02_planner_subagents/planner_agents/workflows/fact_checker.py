@@ -20,6 +20,7 @@ from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from planner_agents.conversation import ConversationDigests
+    from planner_agents.inbox import Inbox
     from planner_agents.llm import call_model
     from planner_agents.loop_support import failure_text
     from planner_agents.loop_support import fitted_continuation
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
+    from planner_agents.messages import UserMessage
     from planner_agents.tools.lookup_fact import lookup_fact_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
@@ -66,6 +68,7 @@ class FactCheckerWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._inbox = Inbox()  # messages sent to the run (send_message)
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -92,7 +95,9 @@ class FactCheckerWorkflow:
         while self._steps < MAX_STEPS - 1:  # keep one step for the final answer
             reply = await self._call_model("auto")
             if not reply.tool_calls:
-                return reply
+                if not self._inbox.waiting:
+                    return reply
+                continue  # a message came while the model answered: it sees it next step
             await self._run_tools(reply.tool_calls)
             await self._continue_if_needed()
         self._stop_reason = "max_steps"
@@ -112,15 +117,18 @@ class FactCheckerWorkflow:
         ):
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
-        state = Continuation(
+        state = fitted_continuation(self._continuation(), workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _continuation(self) -> Continuation:
+        return Continuation(
             messages=self._messages,
             todos=self._todos,
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
+            inbox=self._inbox.queued,
         )
-        state = fitted_continuation(state, workflow.payload_converter())
-        workflow.continue_as_new(AgentInput(task=self._task, state=state))
 
     def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
         """Set up this run; True when it continues an earlier run of the workflow."""
@@ -137,10 +145,13 @@ class FactCheckerWorkflow:
         self._steps = state.steps
         self._usage = state.usage
         self._digests = ConversationDigests(sent=state.sent)
+        self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        # messages sent meanwhile join here, never between a tool call and its answers
+        self._messages.extend(self._inbox.take(last=tool_choice == "none"))
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("fact_checker", self._messages, tool_choice),
@@ -201,3 +212,12 @@ class FactCheckerWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.update(name="send_message")
+    def send_message(self, message: UserMessage) -> str:
+        """Steer the run: the model sees the message at its next step."""
+        return self._inbox.put(message)
+
+    @send_message.validator
+    def _check_message(self, message: UserMessage) -> None:
+        self._inbox.check(message)  # refused: the sender gets the error, history stays as is

@@ -19,7 +19,7 @@ from temporalio.converter import default as default_converter
 
 Role = Literal["system", "user", "assistant", "tool"]
 TodoStatus = Literal["pending", "in_progress", "completed"]
-StopReason = Literal["done", "max_steps", "cancelled"]
+StopReason = Literal["done", "max_steps", "cancelled", "idle"]  # idle: a conversation timed out
 ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
@@ -85,6 +85,10 @@ class Continuation:
     usage: Usage = field(default_factory=Usage)
     sent: int = 0  # messages the last model request covered: the digests continue from there
     children: int = 0  # sub-agent runs started so far: child workflow ids stay unique
+    inbox: list[str] = field(default_factory=list)  # messages sent, not yet seen by the model
+    ended: bool = False  # a conversation's `end` came: no more turns after this one
+    turn_start: int = 0  # steps before this turn (a conversation's budget is per turn)
+    new_turn: bool = False  # the last message starts a conversation's turn: run it from the top
 
 
 @dataclass
@@ -121,6 +125,14 @@ class ApprovalDecision:
     decision: Decision
     arguments: dict[str, Any] | None = None
     message: str = ""
+
+
+@dataclass
+class UserMessage:
+    """The argument of the ``send_message`` update: an instruction the model sees at its next
+    step (a conversational agent's next turn when it waits for one)."""
+
+    text: str
 
 
 @dataclass

@@ -7,6 +7,9 @@ typed ``AgentOutput``. It starts the workflow type named after the agent with ``
 as any Temporal client (in any language) can with ``{"task": ...}``; it imports no workflow or
 tool code. The command exits non-zero on failure.
 
+Steer a running agent: ``client send WORKFLOW_ID TEXT`` sends a message the model sees at its
+next step; ``client end WORKFLOW_ID`` ends a conversational run.
+
 Tool calls that need approval: ``client approvals WORKFLOW_ID`` lists them (JSON), and
 ``client approve|edit|reject WORKFLOW_ID ID`` decides one (see ``--help`` of each).
 """
@@ -29,6 +32,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
+from temporalio.service import RPCError
 
 from options_agent.agents import TASK_QUEUE
 from options_agent.connection import connect
@@ -36,6 +40,7 @@ from options_agent.messages import AgentInput
 from options_agent.messages import AgentOutput
 from options_agent.messages import ApprovalDecision
 from options_agent.messages import ApprovalRequest
+from options_agent.messages import UserMessage
 
 AgentName = Literal[
     "helper",
@@ -84,6 +89,64 @@ def failure_chain(error: BaseException | None) -> list[str]:
             lines.append(str(error) or type(error).__name__)
         error = error.__cause__
     return lines
+
+
+def refusal(err: WorkflowUpdateFailedError) -> str:
+    """Why an update was refused: its validator's error, e.g. "a message needs text"."""
+    cause = err.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+
+
+STEERING_COMMANDS = ("send", "end")
+
+
+async def send_message(client: Client, workflow_id: str, text: str) -> str:
+    """Steer a run (the ``send_message`` update): the model sees ``text`` at its next step."""
+    handle = client.get_workflow_handle(workflow_id)
+    result: str = await handle.execute_update(
+        "send_message", UserMessage(text=text), result_type=str
+    )
+    return result
+
+
+async def end_conversation(client: Client, workflow_id: str) -> str:
+    """End a conversational run (the ``end`` update); it completes with its last answer."""
+    handle = client.get_workflow_handle(workflow_id)
+    result: str = await handle.execute_update("end", result_type=str)
+    return result
+
+
+def steering_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{__spec__.name if __spec__ else 'client'}",
+        description="Send messages to a running agent.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    send = commands.add_parser("send", help="a message the model sees at its next step")
+    send.add_argument("workflow_id")
+    send.add_argument("text")
+    end = commands.add_parser("end", help="end a conversation after its current turn")
+    end.add_argument("workflow_id")
+    return parser
+
+
+async def run_steering_command(args: argparse.Namespace) -> str:
+    client = await connect()
+    if args.command == "end":
+        return await end_conversation(client, args.workflow_id)
+    return await send_message(client, args.workflow_id, args.text)
+
+
+def steering_main(argv: list[str]) -> None:
+    args = steering_parser().parse_args(argv)
+    try:
+        print(asyncio.run(run_steering_command(args)))
+    except WorkflowUpdateFailedError as err:
+        print(f"refused: {refusal(err)}", file=sys.stderr)
+        sys.exit(1)
+    except (RuntimeError, RPCError) as err:  # no connection; an unknown or finished workflow
+        print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
+        sys.exit(2)
 
 
 APPROVAL_COMMANDS = ("approvals", "approve", "edit", "reject")
@@ -153,9 +216,7 @@ def approval_main(argv: list[str]) -> None:
     try:
         print(asyncio.run(run_approval_command(args, parser)))
     except WorkflowUpdateFailedError as err:
-        cause = err.cause  # the validator's error, e.g. ValueError("no pending approval ...")
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        print(f"decision refused: {reason}", file=sys.stderr)
+        print(f"decision refused: {refusal(err)}", file=sys.stderr)
         sys.exit(1)
     except RuntimeError as err:  # connection problems and unknown workflows
         print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
@@ -163,6 +224,9 @@ def approval_main(argv: list[str]) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] and sys.argv[1] in STEERING_COMMANDS:
+        steering_main(sys.argv[1:])
+        return
     if sys.argv[1:2] and sys.argv[1] in APPROVAL_COMMANDS:
         approval_main(sys.argv[1:])
         return

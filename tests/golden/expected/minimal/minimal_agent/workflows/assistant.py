@@ -19,6 +19,7 @@ from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from minimal_agent.conversation import ConversationDigests
+    from minimal_agent.inbox import Inbox
     from minimal_agent.llm import call_model
     from minimal_agent.loop_support import last_reply_text
     from minimal_agent.loop_support import tool_call_ids
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from minimal_agent.messages import StopReason
     from minimal_agent.messages import Todo
     from minimal_agent.messages import Usage
+    from minimal_agent.messages import UserMessage
 
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
@@ -55,6 +57,7 @@ class AssistantWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._inbox = Inbox()  # messages sent to the run (send_message)
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -70,7 +73,7 @@ class AssistantWorkflow:
 
     async def _agent(self, input: AgentInput) -> AgentOutput:
         self._start(input)
-        answer = await self._call_model("auto")  # no tools: one call answers
+        answer = await self._call_model("none")  # no tools: one call answers
         return self._output(answer.content or "")
 
     def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
@@ -88,10 +91,13 @@ class AssistantWorkflow:
         self._steps = state.steps
         self._usage = state.usage
         self._digests = ConversationDigests(sent=state.sent)
+        self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        # messages sent meanwhile join here, never between a tool call and its answers
+        self._messages.extend(self._inbox.take(last=tool_choice == "none"))
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("assistant", self._messages, tool_choice),
@@ -127,3 +133,12 @@ class AssistantWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.update(name="send_message")
+    def send_message(self, message: UserMessage) -> str:
+        """Steer the run: the model sees the message at its next step."""
+        return self._inbox.put(message)
+
+    @send_message.validator
+    def _check_message(self, message: UserMessage) -> None:
+        self._inbox.check(message)  # refused: the sender gets the error, history stays as is

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.context import ContextPolicy
     from options_agent.context import summarize_conversation
     from options_agent.conversation import ConversationDigests
+    from options_agent.inbox import Inbox
     from options_agent.llm import call_model
     from options_agent.loop_support import failure_text
     from options_agent.loop_support import fitted_continuation
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.messages import UserMessage
     from options_agent.search_attributes import RunAttributes
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
     from options_agent.tools.tally import tally_activity
@@ -92,6 +94,7 @@ class HelperWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._inbox = Inbox()  # messages sent to the run (send_message)
         self._approvals = Approvals(APPROVAL)
         self._context = ContextBudget(CONTEXT)
         self._search = RunAttributes()  # DagentAgent, DagentStatus
@@ -123,7 +126,9 @@ class HelperWorkflow:
         while self._steps < MAX_STEPS - 1:  # keep one step for the final answer
             reply = await self._call_model("auto")
             if not reply.tool_calls:
-                return reply
+                if not self._inbox.waiting:
+                    return reply
+                continue  # a message came while the model answered: it sees it next step
             await self._run_tools(reply.tool_calls)
             await self._continue_if_needed()
         self._stop_reason = "max_steps"
@@ -143,15 +148,18 @@ class HelperWorkflow:
         ):
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
-        state = Continuation(
+        state = fitted_continuation(self._continuation(), workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _continuation(self) -> Continuation:
+        return Continuation(
             messages=self._messages,
             todos=self._todos,
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
+            inbox=self._inbox.queued,
         )
-        state = fitted_continuation(state, workflow.payload_converter())
-        workflow.continue_as_new(AgentInput(task=self._task, state=state))
 
     def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
         """Set up this run; True when it continues an earlier run of the workflow."""
@@ -168,12 +176,15 @@ class HelperWorkflow:
         self._steps = state.steps
         self._usage = state.usage
         self._digests = ConversationDigests(sent=state.sent)
+        self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         if (cut := self._context.cut(self._messages)) is not None:
             await self._summarize(cut)
         self._steps += 1
+        # messages sent meanwhile join here, never between a tool call and its answers
+        self._messages.extend(self._inbox.take(last=tool_choice == "none"))
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("helper", self._messages, tool_choice),
@@ -281,6 +292,15 @@ class HelperWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.update(name="send_message")
+    def send_message(self, message: UserMessage) -> str:
+        """Steer the run: the model sees the message at its next step."""
+        return self._inbox.put(message)
+
+    @send_message.validator
+    def _check_message(self, message: UserMessage) -> None:
+        self._inbox.check(message)  # refused: the sender gets the error, history stays as is
 
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[ApprovalRequest]:

@@ -10,6 +10,7 @@ work through each todo with a tool-using inner loop, then write the answer. Edit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.approval import ApprovalPolicy
     from options_agent.approval import Approvals
     from options_agent.conversation import ConversationDigests
+    from options_agent.inbox import Inbox
     from options_agent.llm import call_model
     from options_agent.loop_support import WRITE_TODOS
     from options_agent.loop_support import describe_todos
@@ -45,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.messages import UserMessage
     from options_agent.search_attributes import RunAttributes
     from options_agent.tools.lookup import ARGUMENTS as LOOKUP_ARGUMENTS
     from options_agent.tools.lookup import lookup_activity
@@ -52,9 +55,11 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.tools.tally import tally_activity
     from options_agent.workflows.helper import HelperWorkflow
 
-MAX_STEPS = 12  # model calls per run, the final answer included
+MAX_STEPS = 12  # model calls per turn, the final answer included
 # Past this many history events (or when the server suggests it) the run continues as new.
 MAX_HISTORY_EVENTS = 8000
+# A conversation: after an answer the run waits this long for the next message (then ends).
+IDLE_TIMEOUT = timedelta(seconds=1800)
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
 MODEL_RETRY = RetryPolicy(
@@ -100,6 +105,9 @@ class LeadWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._inbox = Inbox(conversational=True)  # messages sent to the run (send_message)
+        self._turn_start = 0  # steps before the current turn
+        self._new_turn = False  # a continuation starts a new turn
         self._approvals = Approvals(APPROVAL)
         self._children = 0
         self._search = RunAttributes()  # DagentAgent, DagentStatus
@@ -108,7 +116,11 @@ class LeadWorkflow:
     async def run(self, input: AgentInput) -> AgentOutput:
         self._search.start("lead")
         try:
-            return await self._agent(input)
+            output = await self._agent(input)
+            # A conversation: each message sent after an answer starts the next turn.
+            while (turn := await self._next_turn()) is not None:
+                output = await self._agent(turn)
+            return self._output(output.answer)
         except (asyncio.CancelledError, FailureError) as err:
             if not is_cancelled_exception(err):
                 raise
@@ -152,10 +164,12 @@ class LeadWorkflow:
 
     async def _work(self) -> ChatMessage | None:
         """Call the model and run the tools it asks for until it replies without a tool call."""
-        while self._steps < MAX_STEPS - 1:  # keep one step for the final answer
+        while self._steps - self._turn_start < MAX_STEPS - 1:  # one step left for the answer
             reply = await self._call_model("auto")
             if not reply.tool_calls:
-                return reply
+                if not self._inbox.waiting:
+                    return reply
+                continue  # a message came while the model answered: it sees it next step
             await self._run_tools(reply.tool_calls)
             await self._continue_if_needed()
         self._stop_reason = "max_steps"
@@ -175,16 +189,40 @@ class LeadWorkflow:
         ):
             return
         await workflow.wait_condition(workflow.all_handlers_finished)
-        state = Continuation(
+        state = fitted_continuation(self._continuation(), workflow.payload_converter())
+        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    def _continuation(self) -> Continuation:
+        return Continuation(
             messages=self._messages,
             todos=self._todos,
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
             children=self._children,
+            inbox=self._inbox.queued,
+            ended=self._inbox.ended,
+            turn_start=self._turn_start,
+            new_turn=self._new_turn,
         )
-        state = fitted_continuation(state, workflow.payload_converter())
-        workflow.continue_as_new(AgentInput(task=self._task, state=state))
+
+    async def _next_turn(self) -> AgentInput | None:
+        """Wait for the next message (the next turn), `end` or IDLE_TIMEOUT; None: it is over."""
+        # a message that comes with the timeout still gets its turn: checked below
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(self._inbox.has_news, timeout=IDLE_TIMEOUT)
+        if not self._inbox.waiting:  # `end` (nothing left to answer) or IDLE_TIMEOUT
+            if not self._inbox.ended:
+                self._stop_reason = "idle"
+            return None
+        self._messages.extend(self._inbox.take())
+        self._turn_start = self._steps
+        self._stop_reason = "done"
+        self._new_turn = True
+        await self._continue_if_needed()  # a long history: the next run starts this turn
+        turn = AgentInput(task=self._task, state=self._continuation())
+        self._new_turn = False
+        return turn
 
     def _start(self, input: AgentInput, system_prompt: str = SYSTEM_PROMPT) -> bool:
         """Set up this run; True when it continues an earlier run of the workflow."""
@@ -202,10 +240,14 @@ class LeadWorkflow:
         self._usage = state.usage
         self._digests = ConversationDigests(sent=state.sent)
         self._children = state.children
-        return True
+        self._inbox.resume(state.inbox, state.ended)
+        self._turn_start = state.turn_start
+        return not state.new_turn  # a new turn of the conversation starts from the top
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        # messages sent meanwhile join here, never between a tool call and its answers
+        self._messages.extend(self._inbox.take(last=tool_choice == "none"))
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("lead", self._messages, tool_choice),
@@ -330,6 +372,24 @@ class LeadWorkflow:
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
         """A slice of the conversation; the model activity reads it instead of history."""
         return window.page(self._messages, workflow.payload_converter())
+
+    @workflow.update(name="send_message")
+    def send_message(self, message: UserMessage) -> str:
+        """Steer the run: the model sees the message at its next step (or as the next turn)."""
+        return self._inbox.put(message)
+
+    @send_message.validator
+    def _check_message(self, message: UserMessage) -> None:
+        self._inbox.check(message)  # refused: the sender gets the error, history stays as is
+
+    @workflow.update(name="end")
+    def end(self) -> str:
+        """End the conversation: the run completes once what was sent is answered."""
+        return self._inbox.end()
+
+    @end.validator
+    def _check_end(self) -> None:
+        self._inbox.check_end()
 
     @workflow.query(name="pending_approvals")
     def pending_approvals(self) -> list[ApprovalRequest]:
