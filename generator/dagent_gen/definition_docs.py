@@ -14,13 +14,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dagent_gen.definition import AgentSection, McpSection, ProjectSection, ToolSection
+from dagent_gen.definition import (
+    AgentSection,
+    McpSection,
+    PriceSection,
+    ProjectSection,
+    ToolSection,
+)
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "project": ProjectSection,
     "agents": AgentSection,
     "tools": ToolSection,
     "mcp": McpSection,
+    "prices": PriceSection,
 }
 _BLOCK = re.compile(r"(<!-- keys: (\w+) -->\n).*?(<!-- /keys -->)", re.DOTALL)
 
