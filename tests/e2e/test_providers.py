@@ -14,8 +14,16 @@ from temporalio.client import WorkflowFailureError
 
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, text
 
-from .support import EventLog, Project, StartWorker, connect, fetch_history, run_agent, unique
-from .support import write_project
+from .support import (
+    EventLog,
+    Project,
+    StartWorker,
+    connect,
+    fetch_history,
+    run_agent,
+    unique,
+    write_project,
+)
 
 pytestmark = pytest.mark.e2e
 
