@@ -195,3 +195,27 @@ def test_budget_ranges(tmp_path: Path, line: str, message: str) -> None:
     [problem] = found
     assert problem.message.startswith(message), problem.message
     assert problem.location.line == 4  # type: ignore[union-attr]
+
+
+def test_the_python_form_takes_prices_and_budgets(tmp_path: Path) -> None:
+    (tmp_path / "dagent.py").write_text(
+        textwrap.dedent(
+            """
+            from dagent_gen import Agent, Project
+
+            project = Project(
+                "priced",
+                prices={"groq:llama": {"input_per_million": 0.05, "output_per_million": 0.08}},
+                agents=[Agent("main", model="groq:llama", max_cost_usd=0.5, max_total_tokens=9)],
+            )
+            """
+        ),
+        encoding="utf-8",
+    )
+    data, source, problems = load_definition(tmp_path / "dagent.py")
+    assert problems == [] and data is not None
+    definition, found = validate(data, source)
+    assert found == [] and definition is not None
+    assert definition.project.prices["groq:llama"].output_per_million == 0.08
+    agent = definition.agents["main"]
+    assert (agent.max_cost_usd, agent.max_total_tokens) == (0.5, 9)
