@@ -42,6 +42,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class PriceSection(_Strict):
+    """``[project.prices."provider:model"]``: what one model costs, in USD."""
+
+    input_per_million: float | int = key(0, "number, ≥ 0", "USD per million prompt tokens.", ge=0)
+    output_per_million: float | int = key(
+        0, "number, ≥ 0", "USD per million completion tokens.", ge=0
+    )
+
+
 class ProjectFields(_Strict):
     """The keys of ``[project]``."""
 
@@ -74,6 +83,13 @@ class ProjectFields(_Strict):
         "`DagentStatus` (`running`, `waiting_approval`, `done`, `max_steps`, `cancelled`). "
         "They must be registered in the namespace first, else every run fails its workflow "
         "task (see [observability.md](observability.md)).",
+    )
+    prices: dict[str, PriceSection] = Field(
+        default_factory=dict,
+        description='Prices per model, keyed `"provider:model"` like an agent\'s `model` '
+        "(see below): runs report their cost (`usage.cost_usd`) and `max_cost_usd` can "
+        "end them.",
+        json_schema_extra={"kind": "table of tables"},
     )
 
 
@@ -148,8 +164,10 @@ class AgentFields(_Strict):
     model: str = key(
         DEFAULT_MODEL,
         '`"provider:model"`',
-        "Provider and model. The provider is `openai`, which covers every OpenAI-compatible "
-        "endpoint (Ollama, vLLM, LiteLLM) through `base_url`.",
+        'Provider and model, e.g. `"anthropic:claude-sonnet-4-5"`. Providers: `openai`, '
+        "`anthropic`, `gemini`, `ollama`, `openrouter`, `groq` and `openai-compatible` (needs "
+        "`base_url`); each is reached through its OpenAI-compatible endpoint (see "
+        "[providers.md](providers.md)).",
     )
     system_prompt: str = key("", "string", "The system message.")
     max_steps: int = key(
@@ -172,13 +190,16 @@ class AgentFields(_Strict):
     base_url: str | None = key(
         None,
         "http(s) URL",
-        "OpenAI-compatible endpoint for this agent (overrides `OPENAI_BASE_URL`).",
+        "OpenAI-compatible endpoint for this agent; wins over the provider's endpoint and its "
+        "override variable (e.g. `OPENAI_BASE_URL`).",
+        shown="the provider's",
     )
-    api_key_env: str = key(
-        "OPENAI_API_KEY",
+    api_key_env: str | None = key(
+        None,
         "string",
         "Name of the environment variable **on the worker** that holds the API key. The key "
         "itself never appears in the definition, the generated code, workflow input or history.",
+        shown="the provider's (`OPENAI_API_KEY`, …)",
     )
     temperature: float | int | None = key(None, "float, 0–2", "Sent when set.")
     max_tokens: int | None = key(
@@ -229,6 +250,23 @@ class AgentFields(_Strict):
         "duration, 1s–24h",
         "How long a conversational run waits for the next message before it completes with "
         "its last answer. Needs `conversational = true`.",
+    )
+    max_total_tokens: int | None = key(
+        None,
+        "int, 1–10¹²",
+        "Token budget of one run, sub-agents included: once the run's total tokens reach it, "
+        'the run ends with `stop_reason = "budget"` (see '
+        "[usage-and-budgets.md](usage-and-budgets.md)). Not `max_tokens`, which caps one reply.",
+        shown="none",
+        ge=1,
+        le=1_000_000_000_000,
+    )
+    max_cost_usd: float | int | None = key(
+        None,
+        "number, > 0",
+        "Cost budget of one run in USD, sub-agents included, priced with `[project.prices]` "
+        "(every model the run may use needs a price); ends the run like `max_total_tokens`.",
+        shown="none",
     )
 
 

@@ -18,6 +18,7 @@ from dagent_gen.definition import (
     AgentSection,
     ContextSection,
     McpSection,
+    PriceSection,
     ProjectSection,
     ToolSection,
 )
@@ -28,6 +29,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "tools": ToolSection,
     "mcp": McpSection,
     "context": ContextSection,
+    "prices": PriceSection,
 }
 _BLOCK = re.compile(r"(<!-- keys: (\w+) -->\n).*?(<!-- /keys -->)", re.DOTALL)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dagent_gen import providers
 from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
 from dagent_gen.limits import parse_duration
@@ -24,6 +25,7 @@ from dagent_gen.model_toolkit import (
     agent_toolkit,
 )
 from dagent_gen.names import activity_name, workflow_class_name
+from dagent_gen.providers import Endpoint
 from dagent_gen.runtime.mcp_config import McpServerConfig, ToolInfo
 
 
@@ -105,6 +107,15 @@ class ContextModel:
 
 
 @dataclass(frozen=True)
+class PriceModel:
+    input_per_million: float
+    output_per_million: float
+
+
+OPENAI_ENDPOINT = providers.resolve("openai:", None, None)
+
+
+@dataclass(frozen=True)
 class AgentModel:
     name: str
     description: str
@@ -116,7 +127,7 @@ class AgentModel:
     max_history_events: int
     planning: bool
     base_url: str | None
-    api_key_env: str
+    api_key_env: str | None  # None: the provider's
     temperature: float | None
     max_tokens: int | None
     model_timeout: float
@@ -134,6 +145,24 @@ class AgentModel:
     context: ContextModel | None = None  # summarise older turns near a token budget
     conversational: bool = False
     idle_timeout: float = 3600.0
+    endpoint: Endpoint | None = None  # None: the openai provider's, as given
+    max_total_tokens: int | None = None
+    max_cost_usd: float | None = None
+    price: PriceModel | None = None  # of the agent's model, from [project.prices]
+
+    @property
+    def spec_endpoint(self) -> dict[str, str | None]:
+        """The endpoint fields of this agent's ``AgentSpec`` that differ from its defaults
+        (the ``openai`` provider's)."""
+        default = OPENAI_ENDPOINT
+        endpoint = self.endpoint or providers.resolve("openai:" + self.model, None, None)
+        fields = {
+            "base_url": endpoint.base_url,
+            "api_key_env": endpoint.api_key_env,
+            "base_url_env": endpoint.base_url_env,
+            "default_base_url": endpoint.default_base_url,
+        }
+        return {name: value for name, value in fields.items() if value != getattr(default, name)}
 
     @property
     def class_name(self) -> str:
@@ -288,6 +317,10 @@ def _agent_model(
 ) -> AgentModel:
     used = [*agent_section.tools, *toolkit.bundle_tools]
     agent_tools: list[AnyTool] = [tools[tool] for tool in used if tool in tools]
+    endpoint = providers.resolve(
+        agent_section.model, agent_section.base_url, agent_section.api_key_env
+    )
+    price = definition.project.prices.get(agent_section.model)
     return AgentModel(
         name=name,
         description=agent_section.description,
@@ -307,7 +340,7 @@ def _agent_model(
         max_history_events=agent_section.max_history_events,
         planning=agent_section.planning,
         base_url=agent_section.base_url,
-        api_key_env=agent_section.api_key_env,
+        api_key_env=endpoint.api_key_env,
         temperature=float(agent_section.temperature)
         if agent_section.temperature is not None
         else None,
@@ -326,6 +359,14 @@ def _agent_model(
         else ContextModel(agent_section.context.max_tokens, agent_section.context.keep_recent),
         conversational=agent_section.conversational,
         idle_timeout=_seconds(agent_section.idle_timeout),
+        endpoint=endpoint,
+        max_total_tokens=agent_section.max_total_tokens,
+        max_cost_usd=None
+        if agent_section.max_cost_usd is None
+        else float(agent_section.max_cost_usd),
+        price=None
+        if price is None
+        else PriceModel(float(price.input_per_million), float(price.output_per_million)),
     )
 
 

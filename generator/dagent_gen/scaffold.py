@@ -26,10 +26,12 @@ from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors, warning
 from dagent_gen.names import RUNTIME_MODULES, package_problem
 from dagent_gen.project_source import SOURCE_ENV, VENDOR, dagent_gen_source
+from dagent_gen.providers import PROVIDERS as ALL_PROVIDERS
 from dagent_gen.render import templates_dir
-from dagent_gen.validate import PROVIDERS
 
 FORMATS = ("toml", "python")
+# the providers a model answer may name: openai-compatible needs a base_url, not asked for
+PROVIDERS = tuple(name for name, provider in ALL_PROVIDERS.items() if provider.base_url)
 QUESTIONS = ("package_name", "description", "model", "format")  # what --data may set
 DEFINITION_FILES = {"toml": "dagent.toml", "python": "dagent.py"}
 EXAMPLE_TASK = "What is 17 * 23?"  # the README's example; its run's history ships in the project

@@ -12,7 +12,7 @@ from typing import Any
 
 import pydantic
 
-from dagent_gen import limits, names
+from dagent_gen import limits, names, providers
 from dagent_gen.codes import Code
 from dagent_gen.cycles import subagent_cycles
 from dagent_gen.definition import (
@@ -28,12 +28,13 @@ from dagent_gen.load import KeyPath, SourceMap
 from dagent_gen.loop_vocabulary import BUILTIN_TOOL_NAMES
 from dagent_gen.mcp_definition import check_mcp
 from dagent_gen.schema_errors import is_python, schema_diagnostics
+from dagent_gen.validate_providers import check_budget, check_model, check_prices
 from dagent_gen.validate_toolkit import check_toolkit
 
 __all__ = ["PROVIDERS", "RESERVED_TOOL_NAMES", "parse_duration", "validate"]
 
 RESERVED_TOOL_NAMES = BUILTIN_TOOL_NAMES  # the loop handles them itself
-PROVIDERS = ("openai",)
+PROVIDERS = tuple(providers.PROVIDERS)
 
 
 def validate(data: dict[str, Any], source: SourceMap) -> tuple[Definition | None, list[Diagnostic]]:
@@ -139,6 +140,7 @@ def _check(definition: Definition, source: SourceMap, broken: set[str]) -> list[
     for name, agent in definition.agents.items():
         _check_agent(add, definition, name, agent, broken, python)
     check_mcp(add, definition, broken)
+    check_prices(add, definition)
     problems.extend(subagent_cycles(definition, source))
     problems.extend(check_toolkit(definition, source))
     return problems
@@ -228,28 +230,13 @@ def _check_agent(
     path: KeyPath = ("agents", name)
     _check_name(add, "agent", name, path)
     _check_model_settings(add, agent, path)
+    check_budget(add, definition, agent, path)
     _check_offered(add, definition, name, agent, broken, python)
 
 
 def _check_model_settings(add: Any, agent: AgentSection, path: KeyPath) -> None:
     """The keys of the agent's model calls: provider, limits, endpoint, key variable."""
-    provider, _, model = agent.model.partition(":")
-    if not model:
-        add(
-            Code.INVALID_MODEL,
-            f"model {agent.model!r} does not name its provider",
-            (*path, "model"),
-            f'write it as provider:model, e.g. "openai:{agent.model or "gpt-4o-mini"}"',
-        )
-    elif provider not in PROVIDERS:
-        add(
-            Code.INVALID_MODEL,
-            f"model {agent.model!r}: unknown provider {provider!r} "
-            f"(supported: {', '.join(PROVIDERS)})",
-            (*path, "model"),
-            "for other providers use an OpenAI-compatible endpoint (Ollama, vLLM, LiteLLM): "
-            'model = "openai:MODEL" with base_url (and api_key_env)',
-        )
+    check_model(add, agent, path)
     _check_max_steps(add, agent, (*path, "max_steps"))
     check_range(
         add,
@@ -284,7 +271,9 @@ def _check_model_settings(add: Any, agent: AgentSection, path: KeyPath) -> None:
             (*path, "base_url"),
             'e.g. "http://localhost:11434/v1" for Ollama',
         )
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", agent.api_key_env):
+    if agent.api_key_env is not None and not re.match(
+        r"^[A-Za-z_][A-Za-z0-9_]*$", agent.api_key_env
+    ):
         add(
             Code.INVALID_VALUE,
             f"api_key_env {agent.api_key_env!r} is not an environment variable name",

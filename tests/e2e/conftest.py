@@ -32,20 +32,26 @@ def start_worker(
 ) -> Iterator[StartWorker]:
     """Start generated workers bound to this test's model server; all stopped at teardown.
 
-    ``start_worker(project, task_queue=None)``: a unique task queue unless one is given
-    (pass the same queue to start a replacement worker). The worker's ``api_key`` is a
-    random ``sk-test-SECRET-...`` string, so a test can look for it in history.
+    ``start_worker(project, task_queue=None, env=None)``: a unique task queue unless one is
+    given (pass the same queue to start a replacement worker); ``env`` adds variables (another
+    provider's endpoint and key). The worker's ``api_key`` is a random ``sk-test-SECRET-...``
+    string, so a test can look for it in history.
     """
     workers: list[Worker] = []
 
-    def start(project: Project, task_queue: str | None = None) -> Worker:
+    def start(
+        project: Project, task_queue: str | None = None, env: dict[str, str] | None = None
+    ) -> Worker:
         api_key = unique("sk-test-SECRET")
         worker = Worker(
             project=project,
             task_queue=task_queue or unique(f"e2e-{project.package}"),
             api_key=api_key,
             env=subprocess_env(
-                temporal_server, OPENAI_BASE_URL=model_server.base_url, OPENAI_API_KEY=api_key
+                temporal_server,
+                OPENAI_BASE_URL=model_server.base_url,
+                OPENAI_API_KEY=api_key,
+                **(env or {}),
             ),
             log_path=tmp_path / f"worker-{len(workers) + 1}.log",
         )

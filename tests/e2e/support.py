@@ -108,6 +108,7 @@ def subprocess_env(temporal: TemporalDevServer, **extra: str) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("TEMPORAL_", "OPENAI_"))
+        and not key.endswith(("_API_KEY", "_BASE_URL"))  # other providers' settings
     }
     env.update(
         TEMPORAL_ADDRESS=temporal.address,
@@ -187,7 +188,7 @@ class Worker:
 
 
 StartWorker = Callable[..., Worker]
-"""The ``start_worker`` fixture: ``start_worker(project, task_queue=None) -> Worker``."""
+"""The ``start_worker`` fixture: ``start_worker(project, task_queue=None, env=None) -> Worker``."""
 
 
 def run_client(

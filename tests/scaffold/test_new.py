@@ -59,6 +59,7 @@ COMMON_FILES = {
     "{pkg}/README.md",
     "{pkg}/__init__.py",
     "{pkg}/approval.py",
+    "{pkg}/budget.py",
     "{pkg}/agent_spec.py",
     "{pkg}/agents.py",
     "{pkg}/client.py",
@@ -262,7 +263,8 @@ def test_runtime_dependencies_match_dagent_gens_own() -> None:
         # the definition's rule (names.package_problem) applies to `new` as well
         ("ok", {"package_name": "a" * 65}, "DG602", "is 65 characters long"),
         ("ok", {"model": "gpt-4o"}, "DG605", "not provider:model"),
-        ("ok", {"model": "anthropic:claude"}, "DG605", "not provider:model"),
+        ("ok", {"model": "antropic:claude"}, "DG605", "not provider:model"),
+        ("ok", {"model": "openai-compatible:m"}, "DG605", "not provider:model"),
         ("ok", {"format": "yaml"}, "DG605", "is not one of toml, python"),
         ("ok", {"description": "two\nlines"}, "DG605", "one line"),
     ],

@@ -477,3 +477,28 @@ def test_every_argument_of_the_openai_request_type_is_recognised() -> None:
             validate_chat_request({**body, key: None} if key not in body else body)
         except RequestError as error:
             assert "Unrecognized" not in error.message, (key, error.message)
+
+
+def test_a_reply_reports_the_usage_it_is_given(server: ScriptedModelServer) -> None:
+    server.add(
+        text("short", usage=(1_000, 250)),
+        tool_calls(call("search", {"q": "x"}), usage=(7, 3)),
+        text("estimated"),
+    )
+    client = client_for(server)
+    user = [{"role": "user", "content": "x"}]
+    first = client.chat.completions.create(model="m", messages=msgs(*user))
+    assert first.usage is not None
+    assert (first.usage.prompt_tokens, first.usage.completion_tokens) == (1_000, 250)
+    assert first.usage.total_tokens == 1_250
+    second = client.chat.completions.create(model="m", messages=msgs(*user), tools=TOOLS)
+    assert second.usage is not None and second.usage.total_tokens == 10
+    third = client.chat.completions.create(model="m", messages=msgs(*user))
+    assert third.usage is not None and third.usage.completion_tokens == 2  # 9 characters / 4
+
+
+def test_the_authorization_of_each_request_is_recorded(server: ScriptedModelServer) -> None:
+    server.add(text("a"), text("b"))
+    raw_post(server, {"model": "m", "messages": msgs({"role": "user", "content": "x"})})
+    raw_post(server, {"model": "m", "messages": msgs()}, auth=None)
+    assert server.authorizations == ["Bearer test", None]

@@ -121,7 +121,7 @@ def test_unknown_keys_with_and_without_a_close_match(tmp_path: Path) -> None:
     )
     assert rendered[1].startswith(
         "/dagent.toml:6:1: error[DG201]: unknown key 'colour' in [agents.main]\n"
-        "  hint: allowed keys: api_key_env, base_url, conversational, description, filesystem, "
+        "  hint: allowed keys: api_key_env, base_url, context, conversational, description, "
     )
     assert rendered[2] == (
         "/dagent.toml:7:2: error[DG201]: unknown key 'tool' in the definition\n"
@@ -227,9 +227,22 @@ def test_models(tmp_path: Path) -> None:
     found = only(tmp_path, BASE + 'model = "gpt-4o"\n')
     assert (found.code, found.message) == ("DG211", "model 'gpt-4o' does not name its provider")
     assert found.hint == 'write it as provider:model, e.g. "openai:gpt-4o"'
-    found = only(tmp_path, BASE + 'model = "anthropic:x"\n')
-    assert found.message == "model 'anthropic:x': unknown provider 'anthropic' (supported: openai)"
-    assert "base_url" in (found.hint or "")
+    found = only(tmp_path, BASE + 'model = "antropic:x"\n')
+    assert found.message == (
+        "model 'antropic:x': unknown provider 'antropic' (supported: openai, anthropic, gemini, "
+        "ollama, openrouter, groq, openai-compatible)"
+    )
+    assert found.hint == "did you mean 'anthropic'?"
+    found = only(tmp_path, BASE + 'model = "vllm:x"\n')
+    assert "openai-compatible:MODEL" in (found.hint or "")
+    found = only(tmp_path, BASE + 'model = "openai-compatible:x"\n')
+    assert found.message == (
+        "model 'openai-compatible:x': the openai-compatible provider needs the agent's base_url"
+    )
+    for model in ("anthropic:c", "gemini:g", "ollama:llama3.1:8b", "openrouter:a/b:free", "groq:l"):
+        assert run(tmp_path, BASE + f'model = "{model}"\n')[1] == []
+    extra = 'model = "openai-compatible:x"\nbase_url = "http://h:8000/v1"\n'
+    assert run(tmp_path, BASE + extra)[1] == []
 
 
 @pytest.mark.parametrize(

@@ -179,9 +179,10 @@ async def _execute(
         with contextlib.suppress(asyncio.CancelledError):
             await progress
     usage = result.get("usage") or {}
+    cost = usage.get("cost_usd") or 0  # 0: no price in the definition
     say(
         f"done: {result.get('stop_reason')} after {result.get('steps')} steps, "
-        f"{usage.get('total_tokens', 0)} tokens"
+        f"{usage.get('total_tokens', 0)} tokens" + (f", ${cost:.4f}" if cost else "")
     )
     return str(result.get("answer", ""))
 

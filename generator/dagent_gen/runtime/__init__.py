@@ -11,6 +11,7 @@ from __future__ import annotations
 RUNTIME_MODULES = (
     "agent_spec.py",
     "approval.py",
+    "budget.py",
     "connection.py",
     "conversation.py",
     "inbox.py",

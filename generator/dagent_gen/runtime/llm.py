@@ -42,6 +42,7 @@ from .messages import Usage
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
 RETRYABLE_STATUS = frozenset({408, 409, 429})
+NO_KEY = "no-key"  # sent to an endpoint that needs no key (the client insists on one)
 
 _clients: dict[tuple[str | None, str], openai.AsyncOpenAI] = {}
 
@@ -86,14 +87,19 @@ async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: st
 
 
 def _client(spec: AgentSpec) -> openai.AsyncOpenAI:
-    api_key = os.environ.get(spec.api_key_env)
-    if not api_key:
-        raise ApplicationError(
-            f"{spec.api_key_env} is not set in the worker's environment",
-            type="ModelConfigurationError",
-            non_retryable=True,
-        )
-    base_url = spec.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    api_key = NO_KEY
+    if spec.api_key_env is not None:
+        api_key = os.environ.get(spec.api_key_env) or ""
+        if not api_key:
+            raise ApplicationError(
+                f"{spec.api_key_env} is not set in the worker's environment",
+                type="ModelConfigurationError",
+                non_retryable=True,
+            )
+    base_url = spec.base_url
+    if not base_url and spec.base_url_env is not None:
+        base_url = os.environ.get(spec.base_url_env)
+    base_url = base_url or spec.default_base_url
     key = (base_url, api_key)  # the environment may change (a rotated key): new client then
     if key not in _clients:
         _clients[key] = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)

@@ -17,7 +17,9 @@ from temporalio.converter import default as default_converter
 
 Role = Literal["system", "user", "assistant", "tool"]
 TodoStatus = Literal["pending", "in_progress", "completed"]
-StopReason = Literal["done", "max_steps", "cancelled", "idle"]  # idle: a conversation timed out
+StopReason = Literal[
+    "done", "max_steps", "cancelled", "idle", "budget"
+]  # idle: a conversation timed out
 ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
@@ -48,27 +50,32 @@ class Todo:
 
 @dataclass
 class Usage:
-    """Token usage reported by the model API, summed over calls."""
+    """Token usage reported by the model API, summed over calls, and its cost in USD (of the
+    calls whose model has a price; 0 when none has)."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cost_usd: float = 0.0
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
+        self.cost_usd += other.cost_usd
 
 
 @dataclass
 class AgentOutput:
-    """Result of every agent workflow."""
+    """Result of every agent workflow. ``usage`` sums the run's model calls and its sub-agents'
+    runs; ``usage_by_agent`` splits it per agent name."""
 
     answer: str
     stop_reason: StopReason = "done"
     steps: int = 0
     todos: list[Todo] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    usage_by_agent: dict[str, Usage] = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +94,7 @@ class Continuation:
     ended: bool = False  # a conversation's `end` came: no more turns after this one
     turn_start: int = 0  # steps before this turn (a conversation's budget is per turn)
     new_turn: bool = False  # the last message starts a conversation's turn: run it from the top
+    usage_by_agent: dict[str, Usage] = field(default_factory=dict)
 
 
 @dataclass

@@ -114,6 +114,7 @@ class ScriptedModelServer:
         self._script: list[Reply] = list(script)
         self._default = default
         self._requests: list[JsonObject] = []
+        self._authorizations: list[str | None] = []
         self._violations: list[str] = []
         self._completion_count = 0
         self._call_count = 0
@@ -183,6 +184,13 @@ class ScriptedModelServer:
             return list(self._requests)
 
     @property
+    def authorizations(self) -> list[str | None]:
+        """The ``Authorization`` header of each chat-completion request in :attr:`requests`
+        (``"Bearer <key>"``; ``None`` when absent), to check which API key a worker used."""
+        with self._lock:
+            return list(self._authorizations)
+
+    @property
     def violations(self) -> list[str]:
         """Descriptions of every rejected request and every exhausted-script request."""
         with self._lock:
@@ -237,6 +245,7 @@ class ScriptedModelServer:
             self.request_count += 1
             if self.keep_requests:
                 self._requests.append(recorded)
+                self._authorizations.append(authorization)
         try:
             _check_auth(authorization)
             if body is None:
@@ -308,6 +317,8 @@ class ScriptedModelServer:
         completion_tokens = _estimate_tokens(message.get("content") or "") + _estimate_tokens(
             message.get("tool_calls") or ""
         )
+        if isinstance(reply, TextReply | ToolCallsReply) and reply.usage is not None:
+            prompt_tokens, completion_tokens = reply.usage
         choices = [
             {"index": i, "message": message, "logprobs": None, "finish_reason": finish_reason}
             for i in range(request.get("n") or 1)

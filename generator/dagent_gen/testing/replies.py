@@ -32,6 +32,8 @@ class TextReply:
 
     content: str
     agent: str | None = None
+    usage: tuple[int, int] | None = None
+    """``(prompt_tokens, completion_tokens)`` to report; ``None``: estimated from the text."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class ToolCallsReply:
     calls: tuple[ToolCall, ...]
     content: str | None = None
     agent: str | None = None
+    usage: tuple[int, int] | None = None
+    """``(prompt_tokens, completion_tokens)`` to report; ``None``: estimated from the text."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,12 @@ Reply = TextReply | ToolCallsReply | HttpErrorReply | DynamicReply
 """Anything the script can contain."""
 
 
-def text(content: str, *, agent: str | None = None) -> TextReply:
-    """An assistant text reply. ``agent``: substring of the first system/developer message."""
-    return TextReply(content=content, agent=agent)
+def text(
+    content: str, *, agent: str | None = None, usage: tuple[int, int] | None = None
+) -> TextReply:
+    """An assistant text reply. ``agent``: substring of the first system/developer message;
+    ``usage``: the ``(prompt_tokens, completion_tokens)`` the reply reports."""
+    return TextReply(content=content, agent=agent, usage=usage)
 
 
 def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
@@ -78,12 +85,16 @@ def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None
 
 
 def tool_calls(
-    *calls: ToolCall, agent: str | None = None, content: str | None = None
+    *calls: ToolCall,
+    agent: str | None = None,
+    content: str | None = None,
+    usage: tuple[int, int] | None = None,
 ) -> ToolCallsReply:
-    """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...)."""
+    """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...);
+    ``usage`` as for :func:`text`."""
     if not calls:
         raise ValueError("tool_calls() needs at least one call(...)")
-    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent)
+    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent, usage=usage)
 
 
 def http_error(

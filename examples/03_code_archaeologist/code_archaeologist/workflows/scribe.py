@@ -19,6 +19,8 @@ from temporalio.exceptions import FailureError
 from temporalio.exceptions import is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
+    from code_archaeologist.budget import Budget
+    from code_archaeologist.budget import BudgetExhausted
     from code_archaeologist.conversation import ConversationDigests
     from code_archaeologist.inbox import Inbox
     from code_archaeologist.llm import call_model
@@ -52,6 +54,8 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
+# The price of this agent's model and the token/cost budget of a run, sub-agents included.
+BUDGET = Budget()
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = (
     "You write clear, short survey reports in Markdown. Write "
@@ -71,13 +75,18 @@ class ScribeWorkflow:
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason: StopReason = "done"
-        self._usage = Usage()
+        self._usage = Usage()  # of the whole run, sub-agents included
+        self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
         try:
             return await self._agent(input)
+        except BudgetExhausted:
+            # Tokens or cost reached BUDGET: end with the latest answer, without another call.
+            self._stop_reason = "budget"
+            return self._output(last_reply_text(self._messages))
         except (asyncio.CancelledError, FailureError) as err:
             if not is_cancelled_exception(err):
                 raise
@@ -131,6 +140,7 @@ class ScribeWorkflow:
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
+            usage_by_agent=self._usage_by_agent,
             inbox=self._inbox.queued,
         )
 
@@ -148,11 +158,13 @@ class ScribeWorkflow:
         self._todos = list(state.todos)
         self._steps = state.steps
         self._usage = state.usage
+        self._usage_by_agent = state.usage_by_agent
         self._digests = ConversationDigests(sent=state.sent)
         self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
+        BUDGET.check(self._usage)  # raises BudgetExhausted once used up (by a sub-agent too)
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
@@ -165,9 +177,11 @@ class ScribeWorkflow:
             # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        self._usage.add(reply.token_usage())
+        BUDGET.charge(self._usage, self._usage_by_agent, "scribe", reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
+        if message.tool_calls:
+            BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
@@ -215,6 +229,7 @@ class ScribeWorkflow:
             steps=self._steps,
             todos=list(self._todos),
             usage=self._usage,
+            usage_by_agent=self._usage_by_agent,
         )
 
     @workflow.query(name="todos")

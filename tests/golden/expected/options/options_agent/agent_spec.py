@@ -10,12 +10,19 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AgentSpec:
-    """Model settings of one agent. API keys are named here, never stored: the worker reads them."""
+    """Model settings of one agent. API keys are named here, never stored: the worker reads them.
+
+    The endpoint is the agent's own ``base_url``, else the worker's ``base_url_env`` variable,
+    else the provider's ``default_base_url``; the defaults are the ``openai`` provider's.
+    ``api_key_env`` ``None``: the endpoint needs no key.
+    """
 
     name: str
     model: str
     tools: tuple[dict[str, Any], ...]
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str | None = "OPENAI_API_KEY"
     temperature: float | None = None
     max_tokens: int | None = None
+    base_url_env: str | None = "OPENAI_BASE_URL"
+    default_base_url: str | None = "https://api.openai.com/v1"

@@ -248,8 +248,11 @@ HELPER_DELEGATE: dict[str, Any] = {
 
 HELPER_AGENT = AgentSpec(
     name="helper",
-    model="gpt-4o-mini",
+    model="llama-3.1-8b-instant",
     tools=(TALLY_TOOL,),
+    api_key_env="GROQ_API_KEY",
+    base_url_env="GROQ_BASE_URL",
+    default_base_url="https://api.groq.com/openai/v1",
 )
 
 

@@ -21,6 +21,9 @@ from temporalio.exceptions import is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from options_agent.approval import ApprovalPolicy
     from options_agent.approval import Approvals
+    from options_agent.budget import Budget
+    from options_agent.budget import BudgetExhausted
+    from options_agent.budget import Price
     from options_agent.context import ContextBudget
     from options_agent.context import ContextPolicy
     from options_agent.context import summarize_conversation
@@ -60,6 +63,14 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=6,
 )
+# The price of this agent's model and the token/cost budget of a run, sub-agents included.
+BUDGET = Budget(
+    max_total_tokens=20_000,
+    price=Price(
+        input_per_million=0.05,
+        output_per_million=0.08,
+    ),
+)
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = "You help."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
@@ -93,7 +104,8 @@ class HelperWorkflow:
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason: StopReason = "done"
-        self._usage = Usage()
+        self._usage = Usage()  # of the whole run, sub-agents included
+        self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
         self._approvals = Approvals(APPROVAL)
         self._context = ContextBudget(CONTEXT)
@@ -104,6 +116,10 @@ class HelperWorkflow:
         self._search.start("helper")
         try:
             return await self._agent(input)
+        except BudgetExhausted:
+            # Tokens or cost reached BUDGET: end with the latest answer, without another call.
+            self._stop_reason = "budget"
+            return self._output(last_reply_text(self._messages))
         except (asyncio.CancelledError, FailureError) as err:
             if not is_cancelled_exception(err):
                 raise
@@ -158,6 +174,7 @@ class HelperWorkflow:
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
+            usage_by_agent=self._usage_by_agent,
             inbox=self._inbox.queued,
         )
 
@@ -175,11 +192,13 @@ class HelperWorkflow:
         self._todos = list(state.todos)
         self._steps = state.steps
         self._usage = state.usage
+        self._usage_by_agent = state.usage_by_agent
         self._digests = ConversationDigests(sent=state.sent)
         self._inbox.resume(state.inbox, state.ended)
         return True
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
+        BUDGET.check(self._usage)  # raises BudgetExhausted once used up (by a sub-agent too)
         if (cut := self._context.cut(self._messages)) is not None:
             await self._summarize(cut)
         self._steps += 1
@@ -194,10 +213,12 @@ class HelperWorkflow:
             # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        self._usage.add(reply.token_usage())
+        BUDGET.charge(self._usage, self._usage_by_agent, "helper", reply.token_usage())
         self._context.observe(len(self._messages), reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
+        if message.tool_calls:
+            BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message
 
     async def _summarize(self, cut: int) -> None:
@@ -219,7 +240,7 @@ class HelperWorkflow:
             )
         finally:
             self._messages = whole
-        self._usage.add(reply.token_usage())
+        BUDGET.charge(self._usage, self._usage_by_agent, "helper", reply.token_usage())
         summary = SUMMARY_PROMPT.format(summary=reply.content or "")
         self._messages, kept = self._context.compacted(whole, cut, summary)
         self._digests = ConversationDigests(sent=kept)  # the worker's cache still holds those
@@ -281,6 +302,7 @@ class HelperWorkflow:
             steps=self._steps,
             todos=list(self._todos),
             usage=self._usage,
+            usage_by_agent=self._usage_by_agent,
         )
 
     @workflow.query(name="todos")

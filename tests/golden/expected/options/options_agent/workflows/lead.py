@@ -24,6 +24,10 @@ from temporalio.exceptions import is_cancelled_exception
 with workflow.unsafe.imports_passed_through():
     from options_agent.approval import ApprovalPolicy
     from options_agent.approval import Approvals
+    from options_agent.budget import Budget
+    from options_agent.budget import BudgetExhausted
+    from options_agent.budget import Price
+    from options_agent.budget import add_child_usage
     from options_agent.conversation import ConversationDigests
     from options_agent.inbox import Inbox
     from options_agent.llm import call_model
@@ -68,6 +72,15 @@ MODEL_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=3,
 )
+# The price of this agent's model and the token/cost budget of a run, sub-agents included.
+BUDGET = Budget(
+    max_total_tokens=200_000,
+    max_cost_usd=0.25,
+    price=Price(
+        input_per_million=0.1,
+        output_per_million=0.3,
+    ),
+)
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = "You lead.\nDelegate when it helps."
 PLAN_PROMPT = (
@@ -104,7 +117,8 @@ class LeadWorkflow:
         self._todos: list[Todo] = []
         self._steps = 0
         self._stop_reason: StopReason = "done"
-        self._usage = Usage()
+        self._usage = Usage()  # of the whole run, sub-agents included
+        self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox(conversational=True)  # messages sent to the run (send_message)
         self._turn_start = 0  # steps before the current turn
         self._new_turn = False  # a continuation starts a new turn
@@ -121,6 +135,10 @@ class LeadWorkflow:
             while (turn := await self._next_turn()) is not None:
                 output = await self._agent(turn)
             return self._output(output.answer)
+        except BudgetExhausted:
+            # Tokens or cost reached BUDGET: end with the latest answer, without another call.
+            self._stop_reason = "budget"
+            return self._output(last_reply_text(self._messages))
         except (asyncio.CancelledError, FailureError) as err:
             if not is_cancelled_exception(err):
                 raise
@@ -199,6 +217,7 @@ class LeadWorkflow:
             steps=self._steps,
             usage=self._usage,
             sent=self._digests.sent,
+            usage_by_agent=self._usage_by_agent,
             children=self._children,
             inbox=self._inbox.queued,
             ended=self._inbox.ended,
@@ -238,6 +257,7 @@ class LeadWorkflow:
         self._todos = list(state.todos)
         self._steps = state.steps
         self._usage = state.usage
+        self._usage_by_agent = state.usage_by_agent
         self._digests = ConversationDigests(sent=state.sent)
         self._children = state.children
         self._inbox.resume(state.inbox, state.ended)
@@ -245,6 +265,7 @@ class LeadWorkflow:
         return not state.new_turn  # a new turn of the conversation starts from the top
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
+        BUDGET.check(self._usage)  # raises BudgetExhausted once used up (by a sub-agent too)
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
@@ -257,9 +278,11 @@ class LeadWorkflow:
             # on cancellation, wait until the activity has stopped (it learns at its heartbeat)
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
-        self._usage.add(reply.token_usage())
+        BUDGET.charge(self._usage, self._usage_by_agent, "lead", reply.token_usage())
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
+        if message.tool_calls:
+            BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
@@ -345,6 +368,7 @@ class LeadWorkflow:
             AgentInput(task=task),
             id=f"{workflow.info().workflow_id}/{name}-{self._children}",
         )
+        add_child_usage(self._usage, self._usage_by_agent, name, output)
         return output.answer
 
     def _say(self, text: str) -> None:
@@ -361,6 +385,7 @@ class LeadWorkflow:
             steps=self._steps,
             todos=list(self._todos),
             usage=self._usage,
+            usage_by_agent=self._usage_by_agent,
         )
 
     @workflow.query(name="todos")
