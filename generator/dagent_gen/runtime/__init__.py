@@ -16,6 +16,7 @@ RUNTIME_MODULES = (
     "llm.py",
     "loop_support.py",
     "messages.py",
+    "structured_output.py",
     "tool_support.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
