@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .structured_output import OutputSpec
+
 
 @dataclass(frozen=True)
 class AgentSpec:
@@ -19,3 +21,4 @@ class AgentSpec:
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float | None = None
     max_tokens: int | None = None
+    output: OutputSpec | None = None  # the final answer's model (structured output)

@@ -71,11 +71,11 @@ def _describe(
         message = f"the JSON schema of `{ref}` cannot be generated: {describe_exception(exc)}"
         hint = "use field types pydantic can describe as JSON schema"
         return None, [error(Code.NOT_AN_OUTPUT_MODEL, message, location, hint)]
-    if schema.get("type") != "object":
+    converted, problems = strict_schema(schema)  # a recursive model's root is a $ref
+    if converted.get("type") != "object":
         message = f"output model `{ref}` does not describe a JSON object"
         hint = "use a BaseModel with fields (not a RootModel of a list or a scalar)"
         return None, [error(Code.NOT_AN_OUTPUT_MODEL, message, location, hint)]
-    converted, problems = strict_schema(schema)
     if not problems:
         return OutputSchema(module=module_name, name=name, json_schema=converted, strict=True), []
     message = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.structured_output import parse_output
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
     from options_agent.tools.tally import tally_activity
 
@@ -57,6 +59,8 @@ MODEL_RETRY = RetryPolicy(
 # Every prompt this agent writes into the conversation; edit them here (builds merge edits).
 SYSTEM_PROMPT = "You help."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
+# Answers asked for (the first and re-asks) before the run ends with "invalid_output".
+OUTPUT_ATTEMPTS = 3
 # Tools whose calls wait for a human decision (the `decide` update) before they run.
 APPROVAL = {
     "tally": ApprovalPolicy(
@@ -78,6 +82,8 @@ class HelperWorkflow:
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
         self._approvals = Approvals(APPROVAL)
+        self._invalid: str | None = None  # why the last answer is not valid output
+        self._structured: dict[str, Any] | None = None  # the valid answer as a JSON object
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -97,6 +103,7 @@ class HelperWorkflow:
         if answer is None:  # step budget used up: one last call, without tools
             self._say(BUDGET_PROMPT)
             answer = await self._call_model("none")
+        answer = await self._valid_output(answer)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._output(answer.content or "")
 
@@ -164,9 +171,23 @@ class HelperWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         self._usage.add(reply.token_usage())
+        self._invalid = reply.invalid
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
         return message
+
+    async def _valid_output(self, answer: ChatMessage) -> ChatMessage:
+        """Ask again while the answer is not valid output, telling the model what is wrong."""
+        for _ in range(OUTPUT_ATTEMPTS - 1):
+            if self._invalid is None:
+                break
+            self._say(self._invalid)
+            answer = await self._call_model("none")
+        if self._invalid is None:
+            self._structured = parse_output(answer.content)
+        else:
+            self._stop_reason = "invalid_output"
+        return answer
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -221,6 +242,7 @@ class HelperWorkflow:
             steps=self._steps,
             todos=list(self._todos),
             usage=self._usage,
+            output=self._structured,
         )
 
     @workflow.query(name="todos")
