@@ -67,6 +67,7 @@ COMMON_FILES = {
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",
     "{pkg}/messages.py",
+    "{pkg}/structured_output.py",
     "{pkg}/tool_support.py",
     "{pkg}/tools/__init__.py",
     "{pkg}/tools/calculate.py",
