@@ -246,7 +246,7 @@ def test_a_requested_output_schema_is_answered_with_a_valid_object() -> None:
         note: str | None = None
 
     schema, _ = strict_schema(Report.model_json_schema())
-    request = {
+    request: dict[str, Any] = {
         "model": "m",
         "messages": [{"role": "user", "content": "Rate 4 teas"}],
         "tools": [SEARCH_TOOL],
