@@ -4,6 +4,7 @@ sub-agent's output reaches its parent as JSON text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,7 +12,15 @@ import pytest
 
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
 
-from .support import Project, StartWorker, answered_calls, run_agent, unique, write_project
+from .support import (
+    EventLog,
+    Project,
+    StartWorker,
+    answered_calls,
+    run_agent,
+    unique,
+    write_project,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -159,6 +168,7 @@ def test_an_invalid_answer_is_shown_to_the_model_which_corrects_it(
         "content": first_answer(first, second),
     }
     history.assert_healthy()
+    replay(project, [history])  # the re-ask is deterministic: the history replays
 
 
 def first_answer(first: dict[str, Any], second: dict[str, Any]) -> str:
@@ -198,6 +208,7 @@ def test_an_answer_still_invalid_after_three_tries_ends_the_run(
     assert "not valid JSON" in observations[0]
     assert "- rating: Field required" in observations[1]
     history.assert_healthy()
+    replay(project, [history])
 
 
 def test_a_sub_agents_output_reaches_the_parent_as_json_text(
@@ -238,3 +249,19 @@ def test_a_sub_agents_output_reaches_the_parent_as_json_text(
     assert json.loads(delegation[2]) == REVIEW
     history.assert_healthy()
     assert [kind for kind, _ in history.children()] == ["reviewer"]
+
+
+def replay(project: Project, histories: list[EventLog]) -> None:
+    """Replay recorded histories against the generated workflow classes (in this process)."""
+    from temporalio.worker import Replayer
+
+    from dagent_gen.generated_package import imported_package
+
+    async def run(workflows: list[Any]) -> None:
+        replayer = Replayer(workflows=workflows)
+        for history in histories:
+            result = await replayer.replay_workflow(history.history)
+            assert result.replay_failure is None, result.replay_failure
+
+    with imported_package(project.root, project.package) as generated:
+        asyncio.run(run(generated.workflows))
