@@ -88,6 +88,7 @@ class SubagentRef:
     class_name: str
     module_name: str
     description: str
+    output: str | None = None  # the class name of the sub-agent's output model
 
     @property
     def const_name(self) -> str:
@@ -95,7 +96,7 @@ class SubagentRef:
 
     @property
     def definition(self) -> dict[str, Any]:
-        return delegate_tool(self.name, self.description)
+        return delegate_tool(self.name, self.description, self.output)
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ def _agent_model(
                 class_name=class_name(sub),
                 module_name=sub,
                 description=definition.agents[sub].description,
+                output=_class_of(definition.agents[sub].output),
             )
             for sub in agent_section.subagents
         ),
@@ -322,6 +324,10 @@ def _agent_model(
         ),
         output=None if output is None else _output_model(name, agent_section, output),
     )
+
+
+def _class_of(reference: str | None) -> str | None:
+    return None if reference is None else reference.rpartition(":")[2]
 
 
 def _output_model(name: str, agent: AgentSection, output: OutputSchema) -> OutputModel:

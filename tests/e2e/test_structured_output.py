@@ -244,6 +244,8 @@ def test_a_sub_agents_output_reaches_the_parent_as_json_text(
     final_schema = schema_of(editor[-1])
     assert final_schema is not None and final_schema["name"] == "Verdict"
     assert [schema_of(request)["name"] for request in reviewer] == ["Review"]  # type: ignore[index]
+    (delegate,) = [t for t in editor[1]["tools"] if t["function"]["name"] == "reviewer"]
+    assert delegate["function"]["description"].endswith("returns a Review JSON object.")
     # the parent's model sees the child's answer: the JSON of its output
     (delegation,) = [found for found in answered_calls(editor[-1]) if found[0] == "reviewer"]
     assert json.loads(delegation[2]) == REVIEW

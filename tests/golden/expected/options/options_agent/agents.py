@@ -227,7 +227,7 @@ HELPER_DELEGATE: dict[str, Any] = {
         "name": "helper",
         "description": (
             "Delegate a task to the helper agent: Helps. It works on its "
-            "own and returns its answer."
+            "own and returns a Tally JSON object."
         ),
         "parameters": {
             "type": "object",
