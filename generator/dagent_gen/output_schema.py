@@ -119,6 +119,8 @@ class _Strict:
                 out[key] = value
         if out.get("type") == "object" or "properties" in out:
             self._close(out, where, depth)
+        if where != "" and not any(k in out for k in ("type", "anyOf", "enum", "const", "$ref")):
+            self.problems.append(f"{_named(where)} has no type (e.g. `Any`)")
         return out
 
     def _close(self, out: dict[str, Any], where: str, depth: int) -> None:

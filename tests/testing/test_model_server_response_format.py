@@ -7,6 +7,8 @@ pass; hand-written schemas that break one strict rule each must not.
 from __future__ import annotations
 
 import copy
+from datetime import date, datetime
+from enum import Enum
 from typing import Any, Literal
 
 import openai
@@ -209,3 +211,31 @@ def test_through_the_real_client_the_refusal_is_a_400_and_a_violation() -> None:
         )
         assert reply.choices[0].message.content == '{"title": "t"}'
         assert server.requests[-1]["response_format"]["json_schema"]["strict"] is True
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+class Wide(BaseModel):
+    when: datetime
+    day: date
+    colour: Colour = Colour.RED
+    ratio: float = Field(gt=0, lt=1)
+    tags: set[str] = set()
+    nested: list[list[Part]] = []
+    either: int | str | None = None
+
+
+@pytest.mark.parametrize("model", [Part, Kind, Report, Wide])
+def test_whenever_the_generator_finds_no_problem_the_server_agrees(
+    model: type[BaseModel],
+) -> None:
+    schema, problems = strict_schema(model.model_json_schema())
+    assert problems == []
+    body = {
+        "model": "m",
+        "messages": MESSAGES,
+        "response_format": response_format(model.__name__, schema, True),
+    }
+    validate_chat_request(body)

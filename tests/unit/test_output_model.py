@@ -78,6 +78,8 @@ def test_keywords_the_api_refuses_are_dropped_and_oneof_becomes_anyof() -> None:
         (dict[str, int], "`field` is a free-form mapping"),
         (dict[str, Any], "`field` is a free-form mapping"),
         (tuple[int, str], "`field` uses prefixItems"),
+        (Any, "`field` has no type"),
+        (list[Any], "`field[]` has no type"),
     ],
 )
 def test_what_cannot_be_strict_is_reported(annotation: Any, says: str) -> None:
