@@ -129,6 +129,7 @@ class Agent(AgentFields, _Lenient):
     tools: Sequence[Tool | Callable[..., Any]] = ()
     subagents: Sequence[Agent | str] = ()
     location: Location = Field(default_factory=_caller, repr=False, exclude=True)
+    output: type[BaseModel] | str | None = None  # the class, or "module:Model"
 
 
 class Project(ProjectFields, _Lenient):

@@ -75,7 +75,8 @@ class Code(Enum):
         "DG104",
         (_S.LOAD,),
         _ERROR,
-        "a tool of `dagent.py` is defined in `dagent.py` itself or inside a function",
+        "a tool or output model of `dagent.py` is defined in `dagent.py` itself or inside a "
+        "function",
     )
     USER_CODE_PROCESS_FAILED = _Entry(
         "DG105",
@@ -258,6 +259,34 @@ class Code(Enum):
         (_S.VALIDATE,),
         _ERROR,
         "an agent's `mcp` list names a server that has no `[mcp.NAME]` table",
+    )
+    INVALID_OUTPUT_REFERENCE = _Entry(
+        "DG340",
+        (_S.INTROSPECT,),
+        _ERROR,
+        "an agent's `output` is not of the form `module:Model` (a module-level class)",
+    )
+    OUTPUT_MODEL_NOT_FOUND = _Entry(
+        "DG341",
+        (_S.INTROSPECT,),
+        _ERROR,
+        "an agent's `output` model cannot be imported: no such module, the module raised, or "
+        "it has no such class (with close matches)",
+    )
+    NOT_AN_OUTPUT_MODEL = _Entry(
+        "DG342",
+        (_S.INTROSPECT,),
+        _ERROR,
+        "an agent's `output` is not a pydantic `BaseModel` class describing a JSON object, or "
+        "its JSON schema cannot be generated",
+    )
+    OUTPUT_SCHEMA_NOT_STRICT = _Entry(
+        "DG343",
+        (_S.INTROSPECT,),
+        _WARNING,
+        "an `output` model's schema cannot be made strict for the model API (a free-form "
+        "`dict`, a tuple, …): it is sent with `strict: false`, and the answer is still "
+        "validated (see [structured-output.md](structured-output.md))",
     )
     FORMAT_FAILED = _Entry(
         "DG401",

@@ -154,7 +154,8 @@ class SkillSection(_Strict):
 
 
 class AgentFields(_Strict):
-    """The option keys of ``[agents.NAME]``; ``tools`` and ``subagents`` are typed per form."""
+    """The option keys of ``[agents.NAME]``; ``tools``, ``subagents`` and ``output`` are typed
+    per form."""
 
     description: str = key(
         "",
@@ -349,6 +350,15 @@ class AgentSection(AgentFields):
         [],
         "list of MCP server names",
         "Names of `[mcp.*]` servers whose tools this agent may call (see [mcp.md](mcp.md)).",
+    )
+    output: str | None = key(
+        None,
+        '`"module:Model"`',
+        "A pydantic model (a module-level `BaseModel` class, importable from the project "
+        "folder) the final answer must match: it is requested as JSON with that schema, "
+        "validated, asked again when invalid, and returned as `output` (see "
+        "[structured-output.md](structured-output.md)). In `dagent.py`, the class itself "
+        "will do.",
     )
 
 

@@ -54,16 +54,18 @@ DELEGATE_TASK_DESCRIPTION = (
 )
 
 
-def delegate_tool(name: str, description: str) -> dict[str, Any]:
-    """The function tool through which an agent hands a task to its sub-agent ``name``."""
+def delegate_tool(name: str, description: str, output: str | None = None) -> dict[str, Any]:
+    """The function tool through which an agent hands a task to its sub-agent ``name``;
+    ``output``: the name of the sub-agent's output model, if it has one."""
     purpose = f": {description}" if description else ""
+    answer = f"a {output} JSON object" if output else "its answer"
     return {
         "type": "function",
         "function": {
             "name": name,
             "description": (
                 f"Delegate a task to the {name} agent{purpose}. It works on its own "
-                "and returns its answer."
+                f"and returns {answer}."
             ),
             "parameters": {
                 "type": "object",

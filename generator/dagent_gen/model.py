@@ -13,6 +13,7 @@ from typing import Any
 from dagent_gen import providers
 from dagent_gen.definition import AgentSection, Definition
 from dagent_gen.introspect import ToolSignature
+from dagent_gen.introspect.output_model import OutputSchema
 from dagent_gen.limits import parse_duration
 from dagent_gen.loop_vocabulary import LOOP_PROMPTS, WRITE_TODOS, WRITE_TODOS_TOOL, delegate_tool
 from dagent_gen.mcp_model import McpServerModel, McpToolModel, mcp_servers
@@ -25,6 +26,7 @@ from dagent_gen.model_toolkit import (
     agent_toolkit,
 )
 from dagent_gen.names import activity_name, workflow_class_name
+from dagent_gen.output_schema import response_format
 from dagent_gen.providers import Endpoint
 from dagent_gen.runtime.mcp_config import McpServerConfig, ToolInfo
 
@@ -88,6 +90,7 @@ class SubagentRef:
     class_name: str
     module_name: str
     description: str
+    output: str | None = None  # the class name of the sub-agent's output model
 
     @property
     def const_name(self) -> str:
@@ -95,7 +98,23 @@ class SubagentRef:
 
     @property
     def definition(self) -> dict[str, Any]:
-        return delegate_tool(self.name, self.description)
+        return delegate_tool(self.name, self.description, self.output)
+
+
+@dataclass(frozen=True)
+class OutputModel:
+    """An agent's output model: the user's class, imported into ``agents.py`` as ``alias``."""
+
+    module: str
+    name: str
+    alias: str
+    response_format: dict[str, Any]  # sent with the calls that may give the final answer
+    choices: tuple[str, ...]  # the tool_choice values of those calls
+
+    @property
+    def import_line(self) -> str:
+        alias = "" if self.alias == self.name else f" as {self.alias}"
+        return f"from {self.module} import {self.name}{alias}"
 
 
 @dataclass(frozen=True)
@@ -163,6 +182,8 @@ class AgentModel:
             "default_base_url": endpoint.default_base_url,
         }
         return {name: value for name, value in fields.items() if value != getattr(default, name)}
+
+    output: OutputModel | None = None  # the final answer's pydantic model (structured output)
 
     @property
     def class_name(self) -> str:
@@ -289,6 +310,10 @@ class ProjectModel:
         return any(agent.conversational for agent in self.agents)
 
     @property
+    def output_agents(self) -> list[AgentModel]:
+        return [agent for agent in self.agents if agent.output is not None]
+
+    @property
     def delegates(self) -> list[SubagentRef]:
         """Every agent used as a sub-agent, once, sorted by name."""
         found = {sub.name: sub for agent in self.agents for sub in agent.subagents}
@@ -314,6 +339,7 @@ def _agent_model(
     definition: Definition,
     toolkit: Toolkit,
     mcp_tools: dict[str, McpToolModel],
+    output: OutputSchema | None = None,
 ) -> AgentModel:
     used = [*agent_section.tools, *toolkit.bundle_tools]
     agent_tools: list[AnyTool] = [tools[tool] for tool in used if tool in tools]
@@ -333,6 +359,7 @@ def _agent_model(
                 class_name=class_name(sub),
                 module_name=sub,
                 description=definition.agents[sub].description,
+                output=_class_of(definition.agents[sub].output),
             )
             for sub in agent_section.subagents
         ),
@@ -367,6 +394,23 @@ def _agent_model(
         price=None
         if price is None
         else PriceModel(float(price.input_per_million), float(price.output_per_million)),
+        output=None if output is None else _output_model(name, agent_section, output),
+    )
+
+
+def _class_of(reference: str | None) -> str | None:
+    return None if reference is None else reference.rpartition(":")[2]
+
+
+def _output_model(name: str, agent: AgentSection, output: OutputSchema) -> OutputModel:
+    # A planning agent answers in one tool_choice="none" call; a plain loop's answer is any
+    # reply without tool calls ("auto"), and a re-ask for valid output is "none".
+    return OutputModel(
+        module=output.module,
+        name=output.name,
+        alias=class_name(name).removesuffix("Workflow") + "Output",
+        response_format=response_format(output.name, output.json_schema, output.strict),
+        choices=("none",) if agent.planning else ("auto", "none"),
     )
 
 
@@ -377,10 +421,12 @@ def build_model(
     project_dir: Path | None = None,
     mcp_configs: dict[str, McpServerConfig] | None = None,
     mcp_found: dict[str, list[ToolInfo]] | None = None,
+    outputs: dict[str, OutputSchema] | None = None,
 ) -> ProjectModel:
     """``signatures`` holds one introspected signature per tool name used by some agent;
     ``project_dir`` (default: the working directory) is where skill folders are read;
-    ``mcp_configs`` the servers some agent uses, ``mcp_found`` their build-time tools."""
+    ``mcp_configs`` the servers some agent uses, ``mcp_found`` their build-time tools,
+    ``outputs`` the introspected output models by agent name."""
     servers, mcp_tools = mcp_servers(mcp_configs or {}, mcp_found or {})
     tools: dict[str, ToolModel] = {}
     for name, section in definition.tools.items():
@@ -412,7 +458,10 @@ def build_model(
     for name, agent_section in definition.agents.items():
         toolkit = agent_toolkit(definition, agent_section, project_dir or Path("."))
         builtins.update({tool.name: tool for tool in toolkit.builtins})
-        agents.append(_agent_model(name, agent_section, tools, definition, toolkit, mcp_tools))
+        output = (outputs or {}).get(name)
+        agents.append(
+            _agent_model(name, agent_section, tools, definition, toolkit, mcp_tools, output)
+        )
     project = definition.project
     return ProjectModel(
         package=project.package,

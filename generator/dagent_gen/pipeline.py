@@ -47,10 +47,19 @@ def generate(
     if has_errors(problems):
         return None, problems
     model = build_model(
-        definition, inspection.signatures, file.name, file.parent, mcp.configs, mcp.found
+        definition,
+        inspection.signatures,
+        file.name,
+        file.parent,
+        mcp.configs,
+        mcp.found,
+        inspection.outputs,
     )
     files = render_project(model)
     first_party = [model.package, *(tool.function_module.split(".")[0] for tool in model.tools)]
+    first_party += [
+        agent.output.module.split(".")[0] for agent in model.output_agents if agent.output
+    ]
     files, format_problems = format_files(files, first_party)
     problems.extend(format_problems)
     if has_errors(problems):

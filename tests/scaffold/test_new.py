@@ -69,6 +69,7 @@ COMMON_FILES = {
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",
     "{pkg}/messages.py",
+    "{pkg}/structured_output.py",
     "{pkg}/tool_support.py",
     "{pkg}/tracing.py",
     "{pkg}/tools/__init__.py",

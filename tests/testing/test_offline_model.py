@@ -229,3 +229,45 @@ def test_a_hostile_task_is_read_quickly_and_still_answered(task: str) -> None:
     assert time.monotonic() - started < 5.0  # generous: a busy CI box; unbounded was minutes
     assert name in {"get_weather", "convert_currency", "calculate"}
     assert isinstance(arguments, dict)
+
+
+def test_a_requested_output_schema_is_answered_with_a_valid_object() -> None:
+    from pydantic import BaseModel
+
+    from dagent_gen.output_schema import response_format, strict_schema
+
+    class Item(BaseModel):
+        name: str
+
+    class Report(BaseModel):
+        title: str
+        rating: int
+        items: list[Item]
+        note: str | None = None
+
+    schema, _ = strict_schema(Report.model_json_schema())
+    request: dict[str, Any] = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "Rate 4 teas"}],
+        "tools": [SEARCH_TOOL],
+        "tool_choice": "none",
+        "response_format": response_format("Report", schema, True),
+    }
+    reply = offline_reply(request)
+    assert isinstance(reply, TextReply)
+    report = Report.model_validate_json(reply.content)
+    assert report.rating == 4 and report.items[0].name
+    request["tool_choice"] = "auto"  # a plain loop: first a tool call, then the object
+    assert isinstance(offline_reply(request), ToolCallsReply)
+    request["messages"] += [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "search", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c", "content": "found"},
+    ]
+    answer = offline_reply(request)
+    assert isinstance(answer, TextReply)
+    Report.model_validate_json(answer.content)

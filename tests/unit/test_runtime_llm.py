@@ -9,16 +9,23 @@ from typing import Any
 
 import openai.resources.chat.completions.completions as completions_module
 import pytest
+from pydantic import BaseModel
 from temporalio.testing import ActivityEnvironment
 
+from dagent_gen.output_schema import response_format, strict_schema
 from dagent_gen.runtime import llm
 from dagent_gen.runtime.agent_spec import AgentSpec
 from dagent_gen.runtime.agents import AGENTS
 from dagent_gen.runtime.conversation import CACHE, ConversationDigests
 from dagent_gen.runtime.messages import ChatMessage, ModelReply
+from dagent_gen.runtime.structured_output import OutputSpec
 from dagent_gen.testing import ScriptedModelServer, call, text, tool_calls
 
 SPEC = AgentSpec(name="unit", model="m", tools=())
+TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {"name": "t", "parameters": {"type": "object", "properties": {}}},
+}
 
 
 @pytest.fixture
@@ -95,3 +102,40 @@ def test_lone_surrogates_do_not_break_the_request(server: ScriptedModelServer) -
     server.add(text("ok"))
     assert call_model(messages).message().content == "ok"
     assert server.requests[0]["messages"][1]["content"] == "file \ufffd.txt"
+
+
+class Verdict(BaseModel):
+    summary: str
+    buy: bool
+
+
+FORMAT = response_format("Verdict", strict_schema(Verdict.model_json_schema())[0], True)
+WITH_OUTPUT = AgentSpec(
+    name="unit",
+    model="m",
+    tools=(TOOL,),
+    output=OutputSpec(Verdict, FORMAT, ("none",)),
+)
+
+
+def test_only_the_answer_calls_carry_the_schema_and_are_validated(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(AGENTS, "unit", WITH_OUTPUT)
+    server.add(text("not json"), text('{"summary": "s"}'), text('{"summary": "s", "buy": true}'))
+    messages = conversation()
+    digests = ConversationDigests()
+    step = asyncio.run(
+        ActivityEnvironment().run(llm.call_model, digests.request("unit", messages, "auto"))
+    )
+    assert step.invalid is None  # not an answer call: a step's text is not held to the model
+    assert "response_format" not in server.requests[0]
+    replies: list[ModelReply] = []
+    for _ in range(2):
+        messages.append(step.message() if not replies else replies[-1].message())
+        request = digests.request("unit", messages, "none")
+        replies.append(asyncio.run(ActivityEnvironment().run(llm.call_model, request)))
+    assert server.violations == []
+    assert [r["response_format"] for r in server.requests[1:]] == [FORMAT, FORMAT]
+    assert replies[0].invalid is not None and "- buy: Field required" in replies[0].invalid
+    assert replies[1].invalid is None

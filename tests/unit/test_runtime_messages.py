@@ -93,6 +93,8 @@ def test_a_model_reply_round_trips_through_the_data_converter(
 def test_a_model_reply_carries_no_field_the_workflow_already_knows(message: ChatMessage) -> None:
     """Each reply is in history once per step: no role, no null tool_call_id, no nested keys."""
     data = json.loads(CONVERTER.to_payloads([ModelReply.of(message, Usage(1, 2, 3))])[0].data)
-    assert set(data) == {"content", "calls", "usage"}
+    # invalid: null unless an answer is not valid structured output (15 bytes a step)
+    assert set(data) == {"content", "calls", "usage", "invalid"}
+    assert data["invalid"] is None
     assert data["usage"] == [1, 2, 3]
     assert all(isinstance(call, list) for call in data["calls"])

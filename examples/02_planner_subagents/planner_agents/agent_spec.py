@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .structured_output import OutputSpec
+
 
 @dataclass(frozen=True)
 class AgentSpec:
@@ -26,3 +28,4 @@ class AgentSpec:
     max_tokens: int | None = None
     base_url_env: str | None = "OPENAI_BASE_URL"
     default_base_url: str | None = "https://api.openai.com/v1"
+    output: OutputSpec | None = None  # the final answer's model (structured output)

@@ -19,9 +19,7 @@ from temporalio.converter import default as default_converter
 
 Role = Literal["system", "user", "assistant", "tool"]
 TodoStatus = Literal["pending", "in_progress", "completed"]
-StopReason = Literal[
-    "done", "max_steps", "cancelled", "idle", "budget"
-]  # idle: a conversation timed out
+StopReason = Literal["done", "max_steps", "cancelled", "idle", "budget", "invalid_output"]
 ToolChoice = Literal["auto", "none", "required"] | str  # or the name of one tool to force
 Decision = Literal["approve", "edit", "reject"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)
@@ -78,6 +76,9 @@ class AgentOutput:
     todos: list[Todo] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     usage_by_agent: dict[str, Usage] = field(default_factory=dict)
+    # The final answer as a JSON object, for an agent with an output model (``None`` without
+    # one, and when no valid answer came: stop_reason "invalid_output").
+    output: dict[str, Any] | None = None
 
 
 @dataclass
@@ -204,20 +205,24 @@ class ModelReply:
     Every reply enters workflow history once per step, so its shape is compact: no role (always
     ``"assistant"``), no null ``tool_call_id``, each call as ``[id, name, arguments]`` and the
     usage as ``[prompt, completion, total]`` tokens (empty when the API reported none). Missing
-    fields decode to their defaults.
+    fields decode to their defaults. ``invalid``: why the reply is not valid structured output
+    (what the model is told), for an answer call of an agent with an output model.
     """
 
     content: str | None = None
     calls: list[list[str]] = field(default_factory=list)
     usage: list[int] = field(default_factory=list)
+    invalid: str | None = None
 
     @classmethod
-    def of(cls, message: ChatMessage, usage: Usage | None = None) -> ModelReply:
+    def of(
+        cls, message: ChatMessage, usage: Usage | None = None, invalid: str | None = None
+    ) -> ModelReply:
         calls = [[call.id, call.name, call.arguments] for call in message.tool_calls]
         tokens = []
         if usage is not None:
             tokens = [usage.prompt_tokens, usage.completion_tokens, usage.total_tokens]
-        return cls(content=message.content, calls=calls, usage=tokens)
+        return cls(content=message.content, calls=calls, usage=tokens, invalid=invalid)
 
     def message(self) -> ChatMessage:
         """The assistant message this reply carries."""

@@ -24,7 +24,7 @@ from typing import Any
 from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error
 
-__all__ = ["describe_exception", "import_function", "user_frame"]
+__all__ = ["describe_exception", "import_function", "import_user_module", "user_frame"]
 
 # Frames of the import machinery itself, never the user's failing line.
 _MACHINERY = frozenset(Path(f) for f in (__file__, importlib.__file__ or "") if f)
@@ -51,7 +51,7 @@ def import_function(
             )
         ]
 
-    module, diagnostic = _import_module(module_name, search_path, location)
+    module, diagnostic = import_user_module(module_name, search_path, location)
     if module is None:
         return None, [diagnostic] if diagnostic else []
 
@@ -97,7 +97,7 @@ def _prepended_to_sys_path(path: Path) -> Iterator[None]:
         sys.path[:] = saved
 
 
-def _import_module(
+def import_user_module(
     module_name: str, search_path: Path, location: Location
 ) -> tuple[ModuleType | None, Diagnostic | None]:
     try:

@@ -268,6 +268,12 @@ class _Converter:
             agent.subagents, "subagents", _at(agent_args, "subagents", agent.location)
         )
         entry["subagents"] = [sub.name if isinstance(sub, Agent) else sub for sub in subagents]
+        if agent.output is not None:
+            ref, problem = _class_ref(agent.output)
+            if problem:
+                where = _at(agent_args, "output", agent.location)
+                diagnostics.append(error(Code.TOOL_DEFINED_IN_SCRIPT, problem, where, _MODEL_HINT))
+            entry["output"] = ref
         for index in range(len(subagents)):
             where = _element(agent_args, "subagents", index, agent.location)
             source.add(("agents", agent.name, "subagents", index), where)
@@ -375,6 +381,24 @@ _TOOL_HINT = (
     "define tools in a module next to dagent.py (e.g. tools.py) and import them; generated "
     "code imports that module, and never dagent.py"
 )
+
+
+_MODEL_HINT = (
+    "define the model in a module next to dagent.py (e.g. models.py) and import it; "
+    "generated code imports that module, and never dagent.py"
+)
+
+
+def _class_ref(value: Any) -> tuple[Any, str | None]:
+    """``"module:Class"`` for a class; any other value as given, for the validator to judge."""
+    if not isinstance(value, type):
+        return value, None
+    module, qualname = value.__module__, value.__qualname__
+    if module in (RUN_NAME, "__main__"):
+        return "", f"output model {qualname!r} is defined in the definition file itself"
+    if "<locals>" in qualname:
+        return "", f"output model {qualname!r} is defined inside a function"
+    return f"{module}:{qualname}", None
 
 
 def _function_ref(function: Callable[..., Any] | str) -> tuple[str, str | None]:

@@ -18,6 +18,7 @@ RUNTIME_MODULES = (
     "llm.py",
     "loop_support.py",
     "messages.py",
+    "structured_output.py",
     "tool_support.py",
     "tracing.py",
 )

@@ -61,7 +61,11 @@ async def call_model(request: ModelRequest) -> ModelReply:
     # a backend may reuse ids (``call_0`` every time): the workflow needs them unique
     message = with_unique_call_ids(message, tool_call_ids(messages))
     CACHE.remember_reply(message)  # the next request names it by digest
-    return ModelReply.of(message, usage)
+    invalid = None
+    output = spec.output
+    if output is not None and output.requested(request.tool_choice) and not message.tool_calls:
+        invalid = output.problem(message.content)  # an answer, not a step: check it
+    return ModelReply.of(message, usage, invalid)
 
 
 async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: str) -> Any:
@@ -76,6 +80,8 @@ async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: st
         body["temperature"] = spec.temperature
     if spec.max_tokens is not None:
         body["max_completion_tokens"] = spec.max_tokens
+    if spec.output is not None and spec.output.requested(tool_choice):
+        body["response_format"] = spec.output.response_format
     try:
         return await _client(spec).post("/chat/completions", body=body, cast_to=ChatCompletion)
     except openai.APIStatusError as err:

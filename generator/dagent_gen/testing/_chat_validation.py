@@ -15,7 +15,9 @@ What the types cannot say stays here, written by hand on purpose:
   needs ``logprobs``;
 * values the API documents but the types leave open: numeric ranges, non-empty arrays, the
   tool-name pattern, unique tool names, ``parameters`` being an object schema, an assistant
-  message having content or tool calls.
+  message having content or tool calls;
+* ``response_format``: the schema name's pattern and what a strict schema may be
+  (``_response_format.py``).
 
 Every violation raises :class:`RequestError`, which carries an OpenAI-style ``message`` /
 ``param`` / ``code``.
@@ -32,25 +34,10 @@ from openai.types.chat.completion_create_params import CompletionCreateParamsNon
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from dagent_gen.testing._errors import RequestError
+from dagent_gen.testing._response_format import check_response_format
+
 __all__ = ["RequestError", "validate_chat_request"]
-
-
-class RequestError(Exception):
-    """A request the real API would reject; rendered as an OpenAI error body."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        param: str | None = None,
-        code: str | None = None,
-        status: int = 400,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
-        self.code = code
-        self.status = status
 
 
 # pydantic refuses a config on a TypedDict itself, so the TypedDicts are wrapped in a list;
@@ -88,6 +75,7 @@ def validate_chat_request(body: Any) -> None:
     _check_messages(body["messages"])
     tool_names = _check_tools(body.get("tools"))
     _check_tool_options(body, tool_names)
+    check_response_format(body)
 
 
 # --- shapes: the openai package's request types ----------------------------------------------

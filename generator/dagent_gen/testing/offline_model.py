@@ -11,6 +11,7 @@ docs/offline-model.md.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -59,6 +60,10 @@ def offline_reply(request: JsonObject) -> Reply:
             return tool_calls(call(name, {"todos": [task[:80] or "the task"]}))
         return tool_calls(call(name, arguments_for(tools.get(name, {}).get("parameters"), task)))
     observations = [_text_of(m.get("content")) for m in messages if m.get("role") == "tool"]
+    schema = _output_schema(request)
+    if schema is not None and (choice == "none" or not tools):
+        # structured output: an object of the requested schema, filled from the task
+        return text(json.dumps(arguments_for(schema, task)))
     if choice == "none" or not tools:
         return text(_answer(task, observations))
     since_user = messages[_last_user(messages) + 1 :]
@@ -67,8 +72,19 @@ def offline_reply(request: JsonObject) -> Reply:
         if chosen is not None:
             parameters = tools[chosen].get("parameters")
             return tool_calls(call(chosen, arguments_for(parameters, task)))
+    if schema is not None:  # an answer call of a plain loop
+        return text(json.dumps(arguments_for(schema, task)))
     latest = observations[-1] if observations else ""
     return text(f"Done. {_excerpt(latest)}" if latest else "Done.")
+
+
+def _output_schema(request: JsonObject) -> JsonObject | None:
+    """The JSON schema of a ``response_format`` of type ``json_schema``, if any."""
+    response_format = request.get("response_format")
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    return schema if isinstance(schema, dict) else None
 
 
 def best_tool(tools: dict[str, JsonObject], task: str) -> str | None:

@@ -21,6 +21,7 @@ from typing import IO
 from dagent_gen.codes import Code
 from dagent_gen.diagnostics import Diagnostic, Location, error, has_errors
 from dagent_gen.introspect import ToolSignature, introspect_tool
+from dagent_gen.introspect.output_model import OutputSchema, introspect_output
 from dagent_gen.load import load_definition
 from dagent_gen.user_code.wire import Inspection, Message, Request, Stage
 from dagent_gen.validate import validate
@@ -51,9 +52,21 @@ def inspect_definition(file: Path, announce: Callable[[Stage], None]) -> Inspect
         problems.extend(sorted(found, key=lambda d: d.location or Location("")))
         if signature is not None:
             signatures[name] = signature
+    outputs: dict[str, OutputSchema] = {}
+    for name, agent in definition.agents.items():
+        if agent.output is None:
+            continue
+        where = source.locate(("agents", name, "output"))
+        announce(Stage(doing=f"importing `{agent.output}` for agent `{name}`", location=where))
+        output, found = introspect_output(agent.output, search_path=file.parent, location=where)
+        problems.extend(found)
+        if output is not None:
+            outputs[name] = output
     if has_errors(problems):
         return Inspection(definition=None, signatures={}, diagnostics=problems)
-    return Inspection(definition=definition, signatures=signatures, diagnostics=problems)
+    return Inspection(
+        definition=definition, signatures=signatures, diagnostics=problems, outputs=outputs
+    )
 
 
 def inspect_safely(file: Path, announce: Callable[[Stage], None]) -> Inspection:

@@ -7,11 +7,12 @@ child that dies or hangs can be blamed on that step, and one final ``result`` li
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dagent_gen.definition import Definition
 from dagent_gen.diagnostics import Diagnostic, Location
 from dagent_gen.introspect import ToolSignature
+from dagent_gen.introspect.output_model import OutputSchema
 
 
 class _Wire(BaseModel):
@@ -33,12 +34,13 @@ class Stage(_Wire):
 
 
 class Inspection(_Wire):
-    """The outcome of load, validate and introspect: the definition and tool signatures when
-    there are no errors, and every diagnostic found on the way."""
+    """The outcome of load, validate and introspect: the definition, tool signatures and
+    output models when there are no errors, and every diagnostic found on the way."""
 
     definition: Definition | None
     signatures: dict[str, ToolSignature]
     diagnostics: list[Diagnostic]
+    outputs: dict[str, OutputSchema] = Field(default_factory=dict)  # by agent name
 
 
 class Message(_Wire):

@@ -19,6 +19,18 @@ class Filter(BaseModel):
     value: str | None = None
 
 
+class Verdict(BaseModel):
+    """The lead's answer: its structured output."""
+
+    summary: str
+    confidence: float = Field(ge=0, le=1)
+    sources: list[Filter] = []
+
+
+class Tally(BaseModel):
+    counts: dict[str, int]  # a free-form mapping: sent with strict false (DG343)
+
+
 @dataclass
 class Window:
     start: int

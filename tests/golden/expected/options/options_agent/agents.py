@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from golden_tools import Tally as HelperOutput
+from golden_tools import Verdict as LeadOutput
 from options_agent.agent_spec import AgentSpec
+from options_agent.structured_output import OutputSpec
 
 TASK_QUEUE = "options-queue"
 
@@ -224,7 +227,7 @@ HELPER_DELEGATE: dict[str, Any] = {
         "name": "helper",
         "description": (
             "Delegate a task to the helper agent: Helps. It works on its "
-            "own and returns its answer."
+            "own and returns a Tally JSON object."
         ),
         "parameters": {
             "type": "object",
@@ -246,6 +249,100 @@ HELPER_DELEGATE: dict[str, Any] = {
 }
 
 
+# The JSON schema of Tally, sent when helper's model may give its final answer.
+HELPER_OUTPUT_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "Tally",
+        "schema": {
+            "properties": {
+                "counts": {
+                    "additionalProperties": {
+                        "type": "integer",
+                    },
+                    "title": "Counts",
+                    "type": "object",
+                },
+            },
+            "required": [
+                "counts",
+            ],
+            "title": "Tally",
+            "type": "object",
+        },
+        "strict": False,
+    },
+}
+
+
+# The JSON schema of Verdict, sent when lead's model may give its final answer.
+LEAD_OUTPUT_FORMAT: dict[str, Any] = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "Verdict",
+        "schema": {
+            "$defs": {
+                "Filter": {
+                    "properties": {
+                        "field": {
+                            "title": "Field",
+                            "type": "string",
+                        },
+                        "value": {
+                            "anyOf": [
+                                {
+                                    "type": "string",
+                                },
+                                {
+                                    "type": "null",
+                                },
+                            ],
+                            "title": "Value",
+                        },
+                    },
+                    "required": [
+                        "field",
+                        "value",
+                    ],
+                    "title": "Filter",
+                    "type": "object",
+                    "additionalProperties": False,
+                },
+            },
+            "description": "The lead's answer: its structured output.",
+            "properties": {
+                "summary": {
+                    "title": "Summary",
+                    "type": "string",
+                },
+                "confidence": {
+                    "maximum": 1,
+                    "minimum": 0,
+                    "title": "Confidence",
+                    "type": "number",
+                },
+                "sources": {
+                    "items": {
+                        "$ref": "#/$defs/Filter",
+                    },
+                    "title": "Sources",
+                    "type": "array",
+                },
+            },
+            "required": [
+                "summary",
+                "confidence",
+                "sources",
+            ],
+            "title": "Verdict",
+            "type": "object",
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+
+
 HELPER_AGENT = AgentSpec(
     name="helper",
     model="llama-3.1-8b-instant",
@@ -253,6 +350,14 @@ HELPER_AGENT = AgentSpec(
     api_key_env="GROQ_API_KEY",
     base_url_env="GROQ_BASE_URL",
     default_base_url="https://api.groq.com/openai/v1",
+    output=OutputSpec(
+        HelperOutput,
+        HELPER_OUTPUT_FORMAT,
+        (
+            "auto",
+            "none",
+        ),
+    ),
 )
 
 
@@ -269,6 +374,7 @@ LEAD_AGENT = AgentSpec(
     api_key_env="OLLAMA_API_KEY",
     temperature=0.2,
     max_tokens=512,
+    output=OutputSpec(LeadOutput, LEAD_OUTPUT_FORMAT, ("none",)),
 )
 
 AGENTS: dict[str, AgentSpec] = {

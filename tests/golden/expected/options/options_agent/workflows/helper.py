@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Usage
     from options_agent.messages import UserMessage
     from options_agent.search_attributes import RunAttributes
+    from options_agent.structured_output import parse_output
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
     from options_agent.tools.tally import tally_activity
 
@@ -85,6 +87,8 @@ SUMMARIZE_PROMPT = (
     "summary only, no tool calls."
 )
 SUMMARY_PROMPT = "Summary of the earlier part of this conversation:\n{summary}"
+# Answers asked for (the first and re-asks) before the run ends with "invalid_output".
+OUTPUT_ATTEMPTS = 3
 # Tools whose calls wait for a human decision (the `decide` update) before they run.
 APPROVAL = {
     "tally": ApprovalPolicy(
@@ -110,6 +114,8 @@ class HelperWorkflow:
         self._approvals = Approvals(APPROVAL)
         self._context = ContextBudget(CONTEXT)
         self._search = RunAttributes()  # DagentAgent, DagentStatus
+        self._invalid: str | None = None  # why the last answer is not valid output
+        self._structured: dict[str, Any] | None = None  # the valid answer as a JSON object
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -134,6 +140,7 @@ class HelperWorkflow:
         if answer is None:  # step budget used up: one last call, without tools
             self._say(BUDGET_PROMPT)
             answer = await self._call_model("none")
+        answer = await self._valid_output(answer)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._output(answer.content or "")
 
@@ -215,6 +222,7 @@ class HelperWorkflow:
         )
         BUDGET.charge(self._usage, self._usage_by_agent, "helper", reply.token_usage())
         self._context.observe(len(self._messages), reply.token_usage())
+        self._invalid = reply.invalid
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
         if message.tool_calls:
@@ -244,6 +252,19 @@ class HelperWorkflow:
         summary = SUMMARY_PROMPT.format(summary=reply.content or "")
         self._messages, kept = self._context.compacted(whole, cut, summary)
         self._digests = ConversationDigests(sent=kept)  # the worker's cache still holds those
+
+    async def _valid_output(self, answer: ChatMessage) -> ChatMessage:
+        """Ask again while the answer is not valid output, telling the model what is wrong."""
+        for _ in range(OUTPUT_ATTEMPTS - 1):
+            if self._invalid is None:
+                break
+            self._say(self._invalid)
+            answer = await self._call_model("none")
+        if self._invalid is None:
+            self._structured = parse_output(answer.content)
+        else:
+            self._stop_reason = "invalid_output"
+        return answer
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -303,6 +324,7 @@ class HelperWorkflow:
             todos=list(self._todos),
             usage=self._usage,
             usage_by_agent=self._usage_by_agent,
+            output=self._structured,
         )
 
     @workflow.query(name="todos")

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import Usage
     from options_agent.messages import UserMessage
     from options_agent.search_attributes import RunAttributes
+    from options_agent.structured_output import parse_output
     from options_agent.tools.lookup import ARGUMENTS as LOOKUP_ARGUMENTS
     from options_agent.tools.lookup import lookup_activity
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
@@ -93,6 +94,8 @@ TODO_PROMPT = (
 )
 ANSWER_PROMPT = "All todos are done. Write the final answer to the original task."
 BUDGET_PROMPT = "The step budget is used up. Answer now with what you have."
+# Answers asked for (the first and re-asks) before the run ends with "invalid_output".
+OUTPUT_ATTEMPTS = 3
 # Tools whose calls wait for a human decision (the `decide` update) before they run.
 APPROVAL = {
     "lookup": ApprovalPolicy(
@@ -125,6 +128,8 @@ class LeadWorkflow:
         self._approvals = Approvals(APPROVAL)
         self._children = 0
         self._search = RunAttributes()  # DagentAgent, DagentStatus
+        self._invalid: str | None = None  # why the last answer is not valid output
+        self._structured: dict[str, Any] | None = None  # the valid answer as a JSON object
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -177,6 +182,7 @@ class LeadWorkflow:
         else:
             self._say(BUDGET_PROMPT)
         answer = await self._call_model("none")
+        answer = await self._valid_output(answer)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._output(answer.content or "")
 
@@ -279,11 +285,25 @@ class LeadWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         BUDGET.charge(self._usage, self._usage_by_agent, "lead", reply.token_usage())
+        self._invalid = reply.invalid
         message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
         self._messages.append(message)
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message
+
+    async def _valid_output(self, answer: ChatMessage) -> ChatMessage:
+        """Ask again while the answer is not valid output, telling the model what is wrong."""
+        for _ in range(OUTPUT_ATTEMPTS - 1):
+            if self._invalid is None:
+                break
+            self._say(self._invalid)
+            answer = await self._call_model("none")
+        if self._invalid is None:
+            self._structured = parse_output(answer.content)
+        else:
+            self._stop_reason = "invalid_output"
+        return answer
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
@@ -386,6 +406,7 @@ class LeadWorkflow:
             todos=list(self._todos),
             usage=self._usage,
             usage_by_agent=self._usage_by_agent,
+            output=self._structured,
         )
 
     @workflow.query(name="todos")
