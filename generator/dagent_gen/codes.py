@@ -259,6 +259,13 @@ class Code(Enum):
         _ERROR,
         "an agent's `mcp` list names a server that has no `[mcp.NAME]` table",
     )
+    MCP_DEPENDENCY_MISSING = _Entry(
+        "DG338",
+        (_S.MCP,),
+        _WARNING,
+        "agents use MCP servers, so the generated package imports the `mcp` package, "
+        "but the project's `pyproject.toml` does not list `mcp` in `[project] dependencies`",
+    )
     FORMAT_FAILED = _Entry(
         "DG401",
         (_S.FORMAT,),

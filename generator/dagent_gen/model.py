@@ -123,6 +123,7 @@ class AgentModel:
         return self.filesystem.root if self.filesystem is not None else "."
 
     mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
+    runtime_mcp: tuple[McpServerModel, ...] = ()  # servers listed when a run starts, by name
 
     @property
     def class_name(self) -> str:
@@ -147,7 +148,13 @@ class AgentModel:
 
     @property
     def runs_tools(self) -> bool:
-        return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
+        return (
+            self.planning
+            or bool(self.tools)
+            or bool(self.subagents)
+            or bool(self.mcp_tools)
+            or bool(self.runtime_mcp)
+        )
 
     @property
     def approval_tools(self) -> list[ToolModel]:
@@ -195,6 +202,11 @@ class ProjectModel:
     @property
     def uses_mcp(self) -> bool:
         return bool(self.mcp_servers)
+
+    @property
+    def runtime_mcp_servers(self) -> list[McpServerModel]:
+        """The servers whose tools are listed when a run starts (``discover = "runtime"``)."""
+        return [server for server in self.mcp_servers if server.runtime]
 
     @property
     def uses_planning(self) -> bool:
@@ -260,6 +272,7 @@ def _agent_model(
     definition: Definition,
     toolkit: Toolkit,
     mcp_tools: dict[str, McpToolModel],
+    servers: dict[str, McpServerModel],
 ) -> AgentModel:
     used = [*agent_section.tools, *toolkit.bundle_tools]
     agent_tools: list[AnyTool] = [tools[tool] for tool in used if tool in tools]
@@ -295,6 +308,11 @@ def _agent_model(
         memory=tuple(agent_section.memory),
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
+        ),
+        runtime_mcp=tuple(
+            server
+            for name, server in servers.items()
+            if server.runtime and name in agent_section.mcp
         ),
     )
 
@@ -341,7 +359,9 @@ def build_model(
     for name, agent_section in definition.agents.items():
         toolkit = agent_toolkit(definition, agent_section, project_dir or Path("."))
         builtins.update({tool.name: tool for tool in toolkit.builtins})
-        agents.append(_agent_model(name, agent_section, tools, definition, toolkit, mcp_tools))
+        agents.append(
+            _agent_model(name, agent_section, tools, definition, toolkit, mcp_tools, servers)
+        )
     project = definition.project
     return ProjectModel(
         package=project.package,

@@ -13,6 +13,7 @@ RUNTIME_MODULES = (
     "approval.py",
     "connection.py",
     "conversation.py",
+    "discovered.py",
     "llm.py",
     "loop_support.py",
     "messages.py",
@@ -32,5 +33,5 @@ FILESYSTEM_MODULES = (
 SHELL_MODULES = ("builtin_shell.py", "shell.py", "shell_allow.py", "shell_process.py")
 """Copied into packages where an agent has the shell tool."""
 
-MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
+MCP_RUNTIME_MODULES = ("mcp_activities.py", "mcp_client.py", "mcp_config.py", "mcp_sessions.py")
 """Copied only into packages whose agents use MCP servers (they need the ``mcp`` package)."""
