@@ -6,7 +6,7 @@ that want the generated files without writing them. Everything else is private.
 
 from typing import TYPE_CHECKING, Any
 
-from dagent_gen.api import Agent, Project, Tool
+from dagent_gen.api import Agent, McpServer, Project, Tool
 from dagent_gen.diagnostics import Diagnostic, Location
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ __all__ = [
     "Diagnostic",
     "Generation",
     "Location",
+    "McpServer",
     "Project",
     "Tool",
     "generate",

@@ -2,10 +2,11 @@
 
 Example::
 
-    from dagent_gen import Agent, Project, Tool
+    from dagent_gen import Agent, McpServer, Project, Tool
     from my_tools import web_search
 
-    writer = Agent("writer", system_prompt="You write clear reports.")
+    tickets = McpServer("tickets", url="https://tickets.example.com/mcp", prefix="tickets_")
+    writer = Agent("writer", system_prompt="You write clear reports.", mcp=[tickets])
     researcher = Agent(
         "researcher",
         system_prompt="You are a careful research assistant.",
@@ -27,13 +28,13 @@ from __future__ import annotations
 
 import inspect
 import linecache
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
+from dagent_gen.definition import AgentFields, McpSection, ProjectFields, ToolFields
 from dagent_gen.diagnostics import Location, character_column
 
 
@@ -122,12 +123,21 @@ class Tool(ToolFields, _Lenient):
         return str(getattr(self.function, "__name__", ""))
 
 
+class McpServer(McpSection, _Lenient):
+    """An MCP server (``[mcp.NAME]``, see docs/mcp.md): give it to the agents that use it,
+    ``Agent(..., mcp=[server])``; the keywords are the table's keys."""
+
+    name: str = Field(kw_only=False)
+    location: Location = Field(default_factory=_caller, repr=False, exclude=True)
+
+
 class Agent(AgentFields, _Lenient):
     """An agent: generated as one workflow class whose type name is ``name``."""
 
     name: str = Field(kw_only=False)
     tools: Sequence[Tool | Callable[..., Any]] = ()
     subagents: Sequence[Agent | str] = ()
+    mcp: Sequence[McpServer | str] = ()  # servers, or names of servers in Project(mcp=...)
     location: Location = Field(default_factory=_caller, repr=False, exclude=True)
     output: type[BaseModel] | str | None = None  # the class, or "module:Model"
 
@@ -137,4 +147,6 @@ class Project(ProjectFields, _Lenient):
 
     agents: Sequence[Agent] = ()
     tools: Sequence[Tool | Callable[..., Any]] = ()
+    mcp: Sequence[McpServer] = ()  # servers no agent object refers to directly
+    skills: Mapping[str, Mapping[str, Any]] = Field(default_factory=dict)  # [skills.NAME]
     location: Location = Field(default_factory=_caller, repr=False, exclude=True)

@@ -288,6 +288,13 @@ class Code(Enum):
         "`dict`, a tuple, …): it is sent with `strict: false`, and the answer is still "
         "validated (see [structured-output.md](structured-output.md))",
     )
+    MCP_DEPENDENCY_MISSING = _Entry(
+        "DG338",
+        (_S.MCP,),
+        _WARNING,
+        "agents use MCP servers, so the generated package imports the `mcp` package, "
+        "but the project's `pyproject.toml` does not list `mcp` in `[project] dependencies`",
+    )
     FORMAT_FAILED = _Entry(
         "DG401",
         (_S.FORMAT,),

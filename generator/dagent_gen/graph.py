@@ -30,7 +30,8 @@ def mermaid(project: ProjectModel) -> str:
         lines.append(f'    tool_{tool.name}(["{tool.name}<br/>{kind}"]):::tool')
     for server in project.mcp_servers:
         count = sum(1 for tool in project.mcp_tools if tool.server.name == server.name)
-        label = f"{server.name}<br/>MCP · {count} tools"
+        tools = "tools listed at run time" if server.runtime else f"{count} tools"
+        label = f"{server.name}<br/>MCP · {tools}"
         lines.append(f'    mcp_{server.module_name}[("{_label(label)}")]:::mcp')
     if any(agent.planning for agent in project.agents):
         lines.append(f'    builtin_{WRITE_TODOS}{{{{"{WRITE_TODOS}<br/>built-in"}}}}:::builtin')
@@ -40,7 +41,9 @@ def mermaid(project: ProjectModel) -> str:
         for used in agent.tools:
             if isinstance(used, ToolModel):  # built-ins are drawn per agent, below
                 lines.append(f"    agent_{agent.name} --> tool_{used.name}")
-        for module in sorted({tool.server.module_name for tool in agent.mcp_tools}):
+        modules = {tool.server.module_name for tool in agent.mcp_tools}
+        modules |= {server.module_name for server in agent.runtime_mcp}
+        for module in sorted(modules):
             lines.append(f"    agent_{agent.name} --> mcp_{module}")
         for sub in agent.subagents:
             lines.append(f"    agent_{agent.name} ==>|delegates| agent_{sub.name}")

@@ -15,7 +15,7 @@ import pydantic
 from dagent_gen.codes import Code
 from dagent_gen.definition import Definition, McpSection
 from dagent_gen.load import KeyPath
-from dagent_gen.mcp_model import module_stem
+from dagent_gen.mcp_model import call_activity_type, list_activity_type, module_stem
 from dagent_gen.runtime.mcp_config import McpServerConfig
 
 __all__ = ["check_mcp", "server_config", "server_configs", "used_servers"]
@@ -39,13 +39,15 @@ def check_mcp(add: Any, definition: Definition, broken: set[str]) -> None:
     """Each server's config is one the runtime accepts; each agent's servers exist, once."""
     for name, section in definition.mcp.items():
         if section.discover == "runtime":
-            add(
-                Code.INVALID_VALUE,
-                f'MCP server {name!r}: discover = "runtime" is not supported by this version',
-                ("mcp", name, "discover"),
-                'use discover = "build" (the default): the build lists the tools and the '
-                "lock records them",
-            )
+            for activity_type in (list_activity_type(name), call_activity_type(name)):
+                if activity_type in definition.tools or activity_type in definition.agents:
+                    add(
+                        Code.NAME_CLASH,
+                        f"MCP server {name!r} needs the activity type {activity_type!r}, "
+                        "which is the name of a tool or agent",
+                        ("mcp", name, "discover"),
+                        "rename the tool or agent, or the server",
+                    )
         try:
             server_config(name, section)
         except pydantic.ValidationError as err:

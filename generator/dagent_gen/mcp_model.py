@@ -14,7 +14,14 @@ from typing import Any
 
 from dagent_gen.runtime.mcp_config import McpServerConfig, ToolInfo
 
-__all__ = ["McpServerModel", "McpToolModel", "mcp_servers", "module_stem"]
+__all__ = [
+    "McpServerModel",
+    "McpToolModel",
+    "call_activity_type",
+    "list_activity_type",
+    "mcp_servers",
+    "module_stem",
+]
 
 RETRY_ATTEMPTS = 3  # transport failures and timeouts; a tool error is never retried
 SHUTDOWN_SECONDS = 10  # closing a stdio server: stdin, 2 s, SIGTERM, 2 s, SIGKILL
@@ -83,6 +90,37 @@ class McpServerModel:
     @property
     def retries(self) -> int:
         return RETRY_ATTEMPTS - 1
+
+    @property
+    def runtime(self) -> bool:
+        """Whether the workflow lists the tools when it starts (``discover = "runtime"``)."""
+        return self.config.discover == "runtime"
+
+    @property
+    def list_activity_type(self) -> str:
+        return list_activity_type(self.name)
+
+    @property
+    def call_activity_type(self) -> str:
+        return call_activity_type(self.name)
+
+    @property
+    def list_activity(self) -> str:
+        return f"{self.module_name}_list_activity"
+
+    @property
+    def call_activity(self) -> str:
+        return f"{self.module_name}_call_activity"
+
+
+def list_activity_type(server: str) -> str:
+    """The activity type of a runtime-discovered server's list activity."""
+    return f"mcp_{server}_list"
+
+
+def call_activity_type(server: str) -> str:
+    """The activity type of a runtime-discovered server's call activity."""
+    return f"mcp_{server}_call"
 
 
 def mcp_servers(

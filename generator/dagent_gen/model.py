@@ -184,6 +184,7 @@ class AgentModel:
         return {name: value for name, value in fields.items() if value != getattr(default, name)}
 
     output: OutputModel | None = None  # the final answer's pydantic model (structured output)
+    runtime_mcp: tuple[McpServerModel, ...] = ()  # servers listed when a run starts, by name
 
     @property
     def class_name(self) -> str:
@@ -208,7 +209,13 @@ class AgentModel:
 
     @property
     def runs_tools(self) -> bool:
-        return self.planning or bool(self.tools) or bool(self.subagents) or bool(self.mcp_tools)
+        return (
+            self.planning
+            or bool(self.tools)
+            or bool(self.subagents)
+            or bool(self.mcp_tools)
+            or bool(self.runtime_mcp)
+        )
 
     @property
     def continues_as_new(self) -> bool:
@@ -262,6 +269,11 @@ class ProjectModel:
     @property
     def uses_mcp(self) -> bool:
         return bool(self.mcp_servers)
+
+    @property
+    def runtime_mcp_servers(self) -> list[McpServerModel]:
+        """The servers whose tools are listed when a run starts (``discover = "runtime"``)."""
+        return [server for server in self.mcp_servers if server.runtime]
 
     @property
     def uses_planning(self) -> bool:
@@ -339,6 +351,7 @@ def _agent_model(
     definition: Definition,
     toolkit: Toolkit,
     mcp_tools: dict[str, McpToolModel],
+    servers: dict[str, McpServerModel],
     output: OutputSchema | None = None,
 ) -> AgentModel:
     used = [*agent_section.tools, *toolkit.bundle_tools]
@@ -380,6 +393,11 @@ def _agent_model(
         memory=tuple(agent_section.memory),
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
+        ),
+        runtime_mcp=tuple(
+            server
+            for name, server in servers.items()
+            if server.runtime and name in agent_section.mcp
         ),
         context=None
         if agent_section.context is None
@@ -460,7 +478,9 @@ def build_model(
         builtins.update({tool.name: tool for tool in toolkit.builtins})
         output = (outputs or {}).get(name)
         agents.append(
-            _agent_model(name, agent_section, tools, definition, toolkit, mcp_tools, output)
+            _agent_model(
+                name, agent_section, tools, definition, toolkit, mcp_tools, servers, output
+            )
         )
     project = definition.project
     return ProjectModel(

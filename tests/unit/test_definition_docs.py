@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
+from dagent_gen.definition import AgentFields, McpSection, ProjectFields, ToolFields
 from dagent_gen.definition_docs import SECTIONS, key_table, with_tables
 
 DOC = Path(__file__).parents[2] / "docs" / "definition.md"
@@ -39,12 +39,13 @@ def test_a_new_field_appears_in_the_table() -> None:
 
 
 def test_the_python_form_offers_every_key_with_the_same_default() -> None:
-    from dagent_gen import Agent, Project, Tool
+    from dagent_gen import Agent, McpServer, Project, Tool
 
     pairs: list[tuple[type[BaseModel], type[BaseModel]]] = [
         (Agent, AgentFields),
         (Tool, ToolFields),
         (Project, ProjectFields),
+        (McpServer, McpSection),
     ]
     for api, fields in pairs:
         for name, info in fields.model_fields.items():

@@ -92,12 +92,41 @@ def test_servers_whose_modules_would_clash_are_refused(tmp_path: Path) -> None:
     assert [d.code for d in problems] == [Code.NAME_CLASH.code]
 
 
-def test_runtime_discovery_is_refused_until_it_is_wired(tmp_path: Path) -> None:
+def test_runtime_discovery_is_accepted_unless_its_activity_types_are_taken(
+    tmp_path: Path,
+) -> None:
     text = BASE.replace('prefix = "tickets_"', 'prefix = "tickets_"\ndiscover = "runtime"')
     _, problems = run(tmp_path, text)
+    assert problems == []
+    text += "\n[agents.mcp_tickets_call]\nplanning = false\n"
+    _, problems = run(tmp_path, text)
     assert [(d.code, d.location.line if d.location else 0) for d in problems] == [
-        (Code.INVALID_VALUE.code, 9)
+        (Code.NAME_CLASH.code, 9)
     ]
+
+
+def test_runtime_discovery_renders_list_and_call_activities_and_no_record() -> None:
+    definition = Definition.model_validate(
+        {
+            "project": {"package": "agents"},
+            "mcp": {"help-desk": {"url": "http://x/mcp", "discover": "runtime"}},
+            "agents": {"main": {"planning": False, "mcp": ["help-desk"]}},
+        }
+    )
+    tools, problems = mcp_tools(definition, Path("dagent.toml"), None, McpMode.DISCOVER)
+    assert problems == [] and tools.record is None and tools.found == {}
+    project = build_model(definition, {}, "dagent.toml", mcp_configs=tools.configs)
+    [main] = project.agents
+    assert main.runs_tools and [server.name for server in main.runtime_mcp] == ["help-desk"]
+    files = {file.path: file.content for file in render_project(project)}
+    module = files["agents/mcp_tools/help_desk.py"]
+    assert '@activity.defn(name="mcp_help-desk_list")' in module
+    assert '@activity.defn(name="mcp_help-desk_call")' in module
+    assert "help_desk_call_activity" in files["agents/tools/__init__.py"]
+    assert "self._discovered.key" in files["agents/workflows/main.py"]
+    graph = mermaid(project)
+    assert 'mcp_help_desk[("help-desk<br/>MCP · tools listed at run time")]:::mcp' in graph
+    assert "agent_main --> mcp_help_desk" in graph
 
 
 @pytest.mark.parametrize(
@@ -212,3 +241,24 @@ def test_a_hostile_record_name_is_refused_not_generated() -> None:
     record = McpRecord.of(configs, {"tickets": [tool('x"); import os; ("')]})
     _, problems = mcp_tools(definition, Path("dagent.toml"), record, McpMode.OFFLINE)
     assert [d.code for d in problems] == [Code.MCP_INVALID_TOOL_NAME.code]
+
+
+def test_a_pyproject_without_the_mcp_dependency_gets_a_warning(tmp_path: Path) -> None:
+    definition = Definition.model_validate(
+        {
+            "project": {"package": "agents"},
+            "mcp": {"desk": {"url": "http://x/mcp", "discover": "runtime"}},
+            "agents": {"main": {"mcp": ["desk"]}},
+        }
+    )
+    file = tmp_path / "dagent.toml"
+
+    def codes() -> list[str]:
+        return [d.code for d in mcp_tools(definition, file, None, McpMode.DISCOVER)[1]]
+
+    assert codes() == []  # no pyproject.toml: packages are installed some other way
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["temporalio>=1.35"]\n')
+    assert codes() == [Code.MCP_DEPENDENCY_MISSING.code]
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["MCP[cli] >= 2.3"]\n')
+    assert codes() == []

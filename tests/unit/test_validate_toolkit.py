@@ -289,9 +289,6 @@ project = Project(
 """
 
 
-@pytest.mark.xfail(
-    strict=False, reason="python form derives from definition models after the keys refactor"
-)
 def test_python_form_accepts_the_toolkit_keys(tmp_path: Path) -> None:
     path = tmp_path / "dagent.py"
     path.write_text(PYTHON_FORM, encoding="utf-8")

@@ -119,7 +119,10 @@ class ConversationDigests:
         """How many messages the previous request covered."""
         return self._sent
 
-    def request(self, agent: str, messages: list[ChatMessage], tool_choice: str) -> ModelRequest:
+    def request(
+        self, agent: str, messages: list[ChatMessage], tool_choice: str, tools: str = ""
+    ) -> ModelRequest:
+        """``tools``: the key of the tool sets listed at run time (``DiscoveredTools.key``)."""
         start = min(self._sent, len(messages))
         memo: dict[tuple[object, ...], str] = {}
         prefix = ""
@@ -134,6 +137,7 @@ class ConversationDigests:
             tool_choice=tool_choice,
             prefix_digest=prefix,
             new=new,
+            tools=tools,
         )
 
     def _digest(self, message: ChatMessage, memo: dict[tuple[object, ...], str]) -> str:

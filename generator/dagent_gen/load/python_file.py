@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dagent_gen.api import Agent, Project, Tool, positional_fields
+from dagent_gen.api import Agent, McpServer, Project, Tool, positional_fields
 from dagent_gen.codes import Code
-from dagent_gen.definition import AgentFields, ProjectFields, ToolFields
+from dagent_gen.definition import AgentFields, McpSection, ProjectFields, ToolFields
 from dagent_gen.diagnostics import Diagnostic, Location, character_column, error
 from dagent_gen.load.source_map import KeyPath, SourceMap
 
@@ -160,12 +160,14 @@ class _Converter:
         self.tools: dict[str, dict[str, Any]] = {}
         self.explicit: set[str] = set()  # tools given as Tool(...), not as a bare function
         self.agents: dict[str, dict[str, Any]] = {}
+        self.mcp: dict[str, dict[str, Any]] = {}
+        self.mcp_objects: dict[str, McpServer] = {}
 
     def convert(self, project: Project) -> dict[str, Any]:
         self.source.add(("project",), project.location)
         project_args = self.calls.arguments(project.location, Project)
         for key, (where, _) in project_args.items():
-            if key not in ("agents", "tools"):
+            if key not in ("agents", "tools", "mcp", "skills"):
                 self.source.add(("project", key), where)
         data: dict[str, Any] = {"project": _options(project, ProjectFields, "package")}
         for index, item in enumerate(
@@ -175,9 +177,48 @@ class _Converter:
         agents_at = _at(project_args, "agents", project.location)
         for agent in self.items(project.agents, "agents", agents_at):
             self.add_agent(agent, project.location)
+        mcp_at = _at(project_args, "mcp", project.location)
+        for index, server in enumerate(self.items(project.mcp, "mcp", mcp_at)):
+            self.add_mcp(server, _element(project_args, "mcp", index, project.location))
         data["agents"] = self.agents
         data["tools"] = self.tools
+        if self.mcp:
+            data["mcp"] = self.mcp
+        if project.skills:
+            data["skills"] = project.skills
+            self.source.add(("skills",), _at(project_args, "skills", project.location))
         return data
+
+    def add_mcp(self, server: Any, location: Location) -> str | None:
+        """An ``McpServer`` (its section, once per object) or a server's name: the name."""
+        if isinstance(server, str):
+            return server
+        if not isinstance(server, McpServer) or not isinstance(server.name, str):
+            message = f"mcp must hold McpServer objects or server names, not {server!r}"
+            hint = 'create servers with McpServer("name", command=... or url=...)'
+            self.diagnostics.append(error(Code.INVALID_VALUE, message, location, hint))
+            return None
+        name = server.name
+        known = self.mcp_objects.get(name)
+        if known is server:
+            return name
+        if known is not None and _options(server, McpSection) != self.mcp[name]:
+            self.diagnostics.append(
+                error(
+                    Code.NAME_CLASH,
+                    f"two MCP servers are named {name!r}",
+                    server.location,
+                    "create each server once and pass the same object to every agent",
+                )
+            )
+            return name
+        self.mcp_objects[name] = server
+        self.mcp[name] = _options(server, McpSection)
+        self.source.add(("mcp", name), server.location)
+        for key, (where, _) in self.calls.arguments(server.location, McpServer).items():
+            if key != "name":
+                self.source.add(("mcp", name, key), where)
+        return name
 
     def items(self, value: Any, what: str, location: Location) -> list[Any]:
         """The elements of a list argument; a diagnostic (and nothing) for anything else."""
@@ -277,6 +318,15 @@ class _Converter:
         for index in range(len(subagents)):
             where = _element(agent_args, "subagents", index, agent.location)
             source.add(("agents", agent.name, "subagents", index), where)
+        servers = self.items(agent.mcp, "mcp", _at(agent_args, "mcp", agent.location))
+        if servers:
+            entry["mcp"] = []
+        for index, server in enumerate(servers):
+            where = _element(agent_args, "mcp", index, agent.location)
+            source.add(("agents", agent.name, "mcp", index), where)
+            name = self.add_mcp(server, where)
+            if name is not None:
+                entry["mcp"].append(name)
         if agent.name in self.agents:
             diagnostics.append(
                 error(

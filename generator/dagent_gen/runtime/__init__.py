@@ -14,6 +14,7 @@ RUNTIME_MODULES = (
     "budget.py",
     "connection.py",
     "conversation.py",
+    "discovered.py",
     "inbox.py",
     "llm.py",
     "loop_support.py",
@@ -36,7 +37,7 @@ FILESYSTEM_MODULES = (
 SHELL_MODULES = ("builtin_shell.py", "shell.py", "shell_allow.py", "shell_process.py")
 """Copied into packages where an agent has the shell tool."""
 
-MCP_RUNTIME_MODULES = ("mcp_client.py", "mcp_config.py", "mcp_sessions.py")
+MCP_RUNTIME_MODULES = ("mcp_activities.py", "mcp_client.py", "mcp_config.py", "mcp_sessions.py")
 """Copied only into packages whose agents use MCP servers (they need the ``mcp`` package)."""
 
 CONTEXT_MODULES = ("context.py",)

@@ -98,6 +98,9 @@ class Continuation:
     turn_start: int = 0  # steps before this turn (a conversation's budget is per turn)
     new_turn: bool = False  # the last message starts a conversation's turn: run it from the top
     usage_by_agent: dict[str, Usage] = field(default_factory=dict)
+    # tools of MCP servers listed when the workflow started (discover = "runtime"), by server:
+    # a continued run offers the same tools without listing them again
+    mcp_tools: dict[str, list[ListedTool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,6 +199,36 @@ class ModelRequest:
     tool_choice: ToolChoice = "auto"
     prefix_digest: str = ""  # "" (requests of older workflow code): read every message
     new: list[MessageRef] = field(default_factory=list)
+    # digests of the tool sets MCP servers listed at run time, space-separated ("" for none):
+    # the schemas are found in the worker's cache or read from the workflow (``discovered.py``)
+    tools: str = ""
+
+
+@dataclass
+class ListedTool:
+    """A tool an MCP server listed while the workflow ran (``discover = "runtime"``): the result
+    of the server's list activity, kept by the workflow and carried across continue-as-new."""
+
+    name: str  # the name on the server, passed to the server's call activity
+    exposed_name: str  # the prefix + name: the tool name the model sees
+    description: str = ""
+    input_schema: dict[str, Any] = field(default_factory=dict)
+
+    def definition(self) -> dict[str, Any]:
+        """The function-tool definition the model sees."""
+        function: dict[str, Any] = {"name": self.exposed_name}
+        if self.description:
+            function["description"] = self.description
+        function["parameters"] = self.input_schema
+        return {"type": "function", "function": function}
+
+
+@dataclass
+class McpCall:
+    """Input of an MCP server's call activity (``mcp_<server>_call``, runtime discovery)."""
+
+    tool: str  # the name on the server
+    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -33,9 +33,12 @@ from .agent_spec import AgentSpec
 from .agents import AGENTS
 from .conversation import CACHE
 from .conversation import ConversationUnavailableError
+from .discovered import TOOL_SETS
+from .discovered import ToolSetUnavailableError
 from .loop_support import tool_call_ids
 from .loop_support import with_unique_call_ids
 from .messages import ChatMessage
+from .messages import ListedTool
 from .messages import MessageWindow
 from .messages import ModelReply
 from .messages import ModelRequest
@@ -54,9 +57,10 @@ async def call_model(request: ModelRequest) -> ModelReply:
     """Send the request's messages, exactly as the workflow holds them, to the agent's model."""
     spec = AGENTS[request.agent]
     messages = await _conversation(request)
+    tools = [*spec.tools, *await _discovered_tools(request)]
     heartbeat = asyncio.create_task(_heartbeat())
     try:
-        completion = await _request(spec, messages, request.tool_choice)
+        completion = await _request(spec, messages, tools, request.tool_choice)
     finally:
         heartbeat.cancel()
     message, usage = _reply(completion)
@@ -70,13 +74,15 @@ async def call_model(request: ModelRequest) -> ModelReply:
     return ModelReply.of(message, usage, invalid)
 
 
-async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: str) -> Any:
+async def _request(
+    spec: AgentSpec, messages: list[ChatMessage], tools: list[dict[str, Any]], tool_choice: str
+) -> Any:
     body: dict[str, Any] = {
         "model": spec.model,
         "messages": [_to_openai(message) for message in messages],
     }
-    if spec.tools:
-        body["tools"] = list(spec.tools)
+    if tools:
+        body["tools"] = tools
         body["tool_choice"] = _tool_choice(tool_choice)
     if spec.temperature is not None:
         body["temperature"] = spec.temperature
@@ -146,7 +152,7 @@ def _retry_after(headers: Any) -> timedelta | None:
     return None
 
 
-async def _conversation(request: ModelRequest) -> list[ChatMessage]:
+def _workflow() -> tuple[str, str]:
     info = activity.info()
     if info.workflow_id is None or info.workflow_run_id is None:
         raise ApplicationError(
@@ -154,7 +160,30 @@ async def _conversation(request: ModelRequest) -> list[ChatMessage]:
             type="ModelConfigurationError",
             non_retryable=True,
         )
-    workflow_id, run_id = info.workflow_id, info.workflow_run_id
+    return info.workflow_id, info.workflow_run_id
+
+
+async def _discovered_tools(request: ModelRequest) -> list[dict[str, Any]]:
+    """The schemas of the tools MCP servers listed at run time (``discovered.py``)."""
+    if not request.tools:
+        return []
+    workflow_id, run_id = _workflow()
+
+    async def fetch() -> list[list[ListedTool]]:
+        handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
+        sets: list[list[ListedTool]] = await handle.query(
+            "discovered_tools", result_type=list[list[ListedTool]]
+        )
+        return sets
+
+    try:
+        return await TOOL_SETS.definitions(request.tools, fetch)
+    except ToolSetUnavailableError as err:
+        raise ApplicationError(str(err), type="ConversationUnavailable") from None
+
+
+async def _conversation(request: ModelRequest) -> list[ChatMessage]:
+    workflow_id, run_id = _workflow()
 
     async def fetch(start: int, end: int) -> list[ChatMessage]:
         handle = activity.client().get_workflow_handle(workflow_id, run_id=run_id)
