@@ -17,6 +17,8 @@ RUNTIME_MODULES = (
     "loop_support.py",
     "messages.py",
     "tool_support.py",
+    "stream_assembly.py",
+    "text_stream.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
 

@@ -28,19 +28,25 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class TextReply:
-    """An assistant message with text content (``finish_reason="stop"``)."""
+    """An assistant message with text content (``finish_reason="stop"``).
+
+    ``chunk_delay``: seconds between two chunks when the request streams (``stream: true``).
+    """
 
     content: str
     agent: str | None = None
+    chunk_delay: float = 0.0
 
 
 @dataclass(frozen=True)
 class ToolCallsReply:
-    """An assistant message with tool calls (``finish_reason="tool_calls"``)."""
+    """An assistant message with tool calls (``finish_reason="tool_calls"``); ``chunk_delay``
+    as for :class:`TextReply`."""
 
     calls: tuple[ToolCall, ...]
     content: str | None = None
     agent: str | None = None
+    chunk_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,12 @@ Reply = TextReply | ToolCallsReply | HttpErrorReply | DynamicReply
 """Anything the script can contain."""
 
 
-def text(content: str, *, agent: str | None = None) -> TextReply:
-    """An assistant text reply. ``agent``: substring of the first system/developer message."""
-    return TextReply(content=content, agent=agent)
+def text(content: str, *, agent: str | None = None, chunk_delay: float = 0.0) -> TextReply:
+    """An assistant text reply. ``agent``: substring of the first system/developer message;
+    ``chunk_delay``: seconds between two chunks of a streamed answer (one chunk per word)."""
+    if chunk_delay < 0:
+        raise ValueError("chunk_delay must be >= 0")
+    return TextReply(content=content, agent=agent, chunk_delay=chunk_delay)
 
 
 def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
@@ -78,12 +87,17 @@ def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None
 
 
 def tool_calls(
-    *calls: ToolCall, agent: str | None = None, content: str | None = None
+    *calls: ToolCall,
+    agent: str | None = None,
+    content: str | None = None,
+    chunk_delay: float = 0.0,
 ) -> ToolCallsReply:
     """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...)."""
     if not calls:
         raise ValueError("tool_calls() needs at least one call(...)")
-    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent)
+    if chunk_delay < 0:
+        raise ValueError("chunk_delay must be >= 0")
+    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent, chunk_delay=chunk_delay)
 
 
 def http_error(
