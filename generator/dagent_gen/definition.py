@@ -182,6 +182,14 @@ class AgentFields(_Strict):
         "list of paths",
         "Files (relative to the filesystem root) added to the system prompt when a run starts.",
     )
+    stream: bool = key(
+        False,
+        "bool",
+        "Stream each model reply: the text so far is published as the model activity's "
+        "heartbeat details (not in history), which `client --follow` and `dagent-gen run` "
+        "print as it arrives. Heartbeats are billable actions on Temporal Cloud; see "
+        "[streaming.md](streaming.md).",
+    )
 
 
 class ToolFields(_Strict):

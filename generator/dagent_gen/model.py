@@ -123,6 +123,7 @@ class AgentModel:
         return self.filesystem.root if self.filesystem is not None else "."
 
     mcp_tools: tuple[McpToolModel, ...] = ()  # build-time discovered, sorted by name
+    stream: bool = False  # stream replies, the text so far as heartbeat details
 
     @property
     def class_name(self) -> str:
@@ -296,6 +297,7 @@ def _agent_model(
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
         ),
+        stream=agent_section.stream,
     )
 
 

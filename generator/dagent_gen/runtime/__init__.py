@@ -19,6 +19,7 @@ RUNTIME_MODULES = (
     "tool_support.py",
     "stream_assembly.py",
     "text_stream.py",
+    "progress.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
 

@@ -41,10 +41,14 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import ChatMessage
     from options_agent.messages import Continuation
     from options_agent.messages import MessageWindow
+    from options_agent.messages import Progress
+    from options_agent.messages import ProgressStatus
     from options_agent.messages import StopReason
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
+    from options_agent.progress import ProgressBoard
+    from options_agent.progress import current_details
     from options_agent.tools.lookup import ARGUMENTS as LOOKUP_ARGUMENTS
     from options_agent.tools.lookup import lookup_activity
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
@@ -99,6 +103,7 @@ class LeadWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._approvals = Approvals(APPROVAL)
         self._children = 0
 
@@ -203,6 +208,7 @@ class LeadWorkflow:
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("lead", self._messages, tool_choice),
@@ -219,6 +225,7 @@ class LeadWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_approved(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -305,7 +312,13 @@ class LeadWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -318,6 +331,11 @@ class LeadWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
