@@ -19,3 +19,4 @@ class AgentSpec:
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float | None = None
     max_tokens: int | None = None
+    stream: bool = False  # stream the completion, publishing its text as heartbeat details

@@ -27,9 +27,14 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import AgentOutput
     from research_agent.messages import ChatMessage
     from research_agent.messages import MessageWindow
+    from research_agent.messages import Progress
+    from research_agent.messages import ProgressStatus
     from research_agent.messages import StopReason
     from research_agent.messages import Todo
+    from research_agent.messages import ToolCall
     from research_agent.messages import Usage
+    from research_agent.progress import ProgressBoard
+    from research_agent.progress import current_details
 
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
@@ -55,6 +60,7 @@ class WriterWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -92,6 +98,7 @@ class WriterWorkflow:
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("writer", self._messages, tool_choice),
@@ -109,7 +116,13 @@ class WriterWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -122,6 +135,11 @@ class WriterWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

@@ -37,10 +37,14 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import ChatMessage
     from planner_agents.messages import Continuation
     from planner_agents.messages import MessageWindow
+    from planner_agents.messages import Progress
+    from planner_agents.messages import ProgressStatus
     from planner_agents.messages import StopReason
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
+    from planner_agents.progress import ProgressBoard
+    from planner_agents.progress import current_details
     from planner_agents.tools.word_count import word_count_activity
     from planner_agents.workflows.calculator import CalculatorWorkflow
     from planner_agents.workflows.fact_checker import FactCheckerWorkflow
@@ -85,6 +89,7 @@ class PlannerWorkflow:
         self._steps = 0
         self._stop_reason: StopReason = "done"
         self._usage = Usage()
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._children = 0
 
     @workflow.run
@@ -187,6 +192,7 @@ class PlannerWorkflow:
 
     async def _call_model(self, tool_choice: str) -> ChatMessage:
         self._steps += 1
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("planner", self._messages, tool_choice),
@@ -203,6 +209,7 @@ class PlannerWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -260,7 +267,13 @@ class PlannerWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -273,6 +286,11 @@ class PlannerWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

@@ -70,7 +70,8 @@ async def run_once(
         result_type=AgentOutput,
     )
     await follow_text(client, handle.id, lambda text: print(text, end="", flush=True))
-    return await handle.result()
+    output: AgentOutput = await handle.result()
+    return output
 
 
 def failure_chain(error: BaseException | None) -> list[str]:

@@ -266,6 +266,7 @@ LEAD_AGENT = AgentSpec(
     api_key_env="OLLAMA_API_KEY",
     temperature=0.2,
     max_tokens=512,
+    stream=True,
 )
 
 AGENTS: dict[str, AgentSpec] = {

@@ -59,7 +59,8 @@ MAX_STEPS = 12  # model calls per run, the final answer included
 # Past this many history events (or when the server suggests it) the run continues as new.
 MAX_HISTORY_EVENTS = 8000
 MODEL_TIMEOUT = timedelta(seconds=120)
-MODEL_HEARTBEAT = timedelta(seconds=30)
+# stream = true: the reply's text so far reaches the server as a heartbeat every 0.8 x this.
+MODEL_HEARTBEAT = timedelta(seconds=2)
 MODEL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
