@@ -269,6 +269,14 @@ class AgentFields(_Strict):
         "(every model the run may use needs a price); ends the run like `max_total_tokens`.",
         shown="none",
     )
+    stream: bool = key(
+        False,
+        "bool",
+        "Stream each model reply: the text so far is published as the model activity's "
+        "heartbeat details (not in history), which `client --follow` and `dagent-gen run` "
+        "print as it arrives. Heartbeats are billable actions on Temporal Cloud; see "
+        "[streaming.md](streaming.md).",
+    )
 
 
 class ToolFields(_Strict):

@@ -185,6 +185,7 @@ class AgentModel:
 
     output: OutputModel | None = None  # the final answer's pydantic model (structured output)
     runtime_mcp: tuple[McpServerModel, ...] = ()  # servers listed when a run starts, by name
+    stream: bool = False  # stream replies, the text so far as heartbeat details
 
     @property
     def class_name(self) -> str:
@@ -394,6 +395,7 @@ def _agent_model(
         mcp_tools=tuple(
             tool for tool in mcp_tools.values() if tool.server.name in agent_section.mcp
         ),
+        stream=agent_section.stream,
         runtime_mcp=tuple(
             server
             for name, server in servers.items()

@@ -1,7 +1,9 @@
 """Live progress of an agent run, read from its workflow history as events arrive.
 
 History is the source of truth (plan, tool calls, sub-agents), so the same view works for a run
-started by anyone, and reading it adds nothing to the workflow.
+started by anyone, and reading it adds nothing to the workflow. For an agent that streams, a
+``TextPrinter`` prints each reply's text as it arrives (polled from ``describe``, see
+``runtime/text_stream.py``) and, once the call completes, the rest of it from history.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from dagent_gen.loop_vocabulary import WRITE_TODOS
+from dagent_gen.runtime.text_stream import TextPrinter
 
 EXCERPT = 100
 
@@ -37,16 +40,25 @@ def _excerpt(value: Any) -> str:
 
 
 async def follow(
-    client: Client, workflow_id: str, say: Callable[[str], None], depth: int = 0
+    client: Client,
+    workflow_id: str,
+    say: Callable[[str], None],
+    depth: int = 0,
+    printer: TextPrinter | None = None,
 ) -> None:
-    """Print one line per step of the run (and of its sub-agents, indented) until it closes."""
+    """Print one line per step of the run (and of its sub-agents, indented) until it closes;
+    with ``printer``, the text of each model reply instead of its "says" line."""
     pad = "  " * depth
     scheduled: dict[int, str] = {}
     children: list[asyncio.Task[None]] = []
     handle = client.get_workflow_handle(workflow_id)
+    run_id = (await handle.describe()).run_id if printer is not None else ""
+    activity_ids: dict[int, str] = {}  # scheduled event id -> activity id, of model calls
     try:
         async for event in handle.fetch_history_events(wait_new_event=True):
             line = _describe(event, scheduled)
+            if printer is not None and _streamed_reply(event, activity_ids, printer, run_id):
+                line = None if line and line.startswith("  says:") else line
             if line:
                 say(pad + line)
             if event.event_type == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
@@ -110,6 +122,26 @@ def _describe(event: HistoryEvent, scheduled: dict[int, str]) -> str | None:
     if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
         return f"✗ failed: {event.workflow_execution_failed_event_attributes.failure.message}"
     return None
+
+
+def _streamed_reply(
+    event: HistoryEvent, activity_ids: dict[int, str], printer: TextPrinter, run_id: str
+) -> bool:
+    """Hand a completed model call's text to ``printer``; False for any other event."""
+    if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        attrs = event.activity_task_scheduled_event_attributes
+        if attrs.activity_type.name == "call_model":
+            activity_ids[event.event_id] = attrs.activity_id
+        return False
+    if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        return False
+    done = event.activity_task_completed_event_attributes
+    activity_id = activity_ids.get(done.scheduled_event_id)
+    if activity_id is None:
+        return False
+    reply = _decode(done.result) or {}
+    printer.final((run_id, activity_id), reply.get("content") or "")
+    return True
 
 
 def failure_chain(error: BaseException) -> list[str]:

@@ -77,9 +77,10 @@ def run_command(
             stack.enter_context(offline_model_if_needed(say))
             temporal = stack.enter_context(local_temporal(say))
             try:
+                streams = not quiet and any(a.stream for a in model.agents if a.name == name)
                 answer = asyncio.run(
                     _run(generation.project_dir, model.package, model.task_queue, name, task,
-                         temporal, say, stopper)
+                         temporal, say, stopper, streams)
                 )  # fmt: skip
             except asyncio.CancelledError:
                 raise stopper.interrupt() from None
@@ -112,6 +113,7 @@ async def _run(
     temporal: Temporal,
     say: Callable[[str], None],
     stopper: Stopper,
+    streams: bool = False,
 ) -> str | None:
     from temporalio.worker import Worker
 
@@ -136,7 +138,7 @@ async def _run(
             max_concurrent_activities=activity_slots(),  # never more than threads: see services
         )
         async with worker:
-            return await _execute(client, queue, agent, task, temporal, say)
+            return await _execute(client, queue, agent, task, temporal, say, streams)
 
 
 async def _execute(
@@ -146,11 +148,14 @@ async def _execute(
     task: str,
     temporal: Temporal,
     say: Callable[[str], None],
+    streams: bool = False,
 ) -> str | None:
-    """Start the agent, print its progress, and return its answer (None when it failed)."""
+    """Start the agent, print its progress (and, when it streams, its text as it arrives),
+    and return its answer (None when it failed)."""
     from temporalio.client import WorkflowFailureError
 
     from dagent_gen.commands.progress import failure_chain, follow
+    from dagent_gen.runtime.text_stream import TextPrinter, poll_streamed_text
 
     workflow_id = f"{agent}-{uuid.uuid4().hex[:12]}"
     handle = await client.start_workflow(
@@ -159,7 +164,11 @@ async def _execute(
     say(f"started {agent} ({workflow_id})")
     if temporal.ui_url:
         say(f"Web UI: {temporal.ui_url}/namespaces/{client.namespace}/workflows/{workflow_id}")
-    progress = asyncio.create_task(follow(client, workflow_id, say))
+    printer = TextPrinter(lambda text: typer.echo(text, err=True, nl=False)) if streams else None
+    progress = asyncio.create_task(follow(client, workflow_id, say, printer=printer))
+    if printer is not None:
+        poller = asyncio.create_task(poll_streamed_text(client, workflow_id, printer))
+        progress.add_done_callback(lambda _: poller.cancel())
     try:
         result: dict[str, Any] = await handle.result()
     except WorkflowFailureError as err:

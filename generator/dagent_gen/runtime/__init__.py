@@ -22,6 +22,9 @@ RUNTIME_MODULES = (
     "structured_output.py",
     "tool_support.py",
     "tracing.py",
+    "stream_assembly.py",
+    "text_stream.py",
+    "progress.py",
 )
 """The modules copied into each generated package (``agents.py`` is not: builds write it)."""
 

@@ -27,3 +27,4 @@ class AgentSpec:
     base_url_env: str | None = "OPENAI_BASE_URL"
     default_base_url: str | None = "https://api.openai.com/v1"
     output: OutputSpec | None = None  # the final answer's model (structured output)
+    stream: bool = False  # stream the completion, publishing its text as heartbeat details

@@ -263,3 +263,25 @@ class ModelReply:
     def token_usage(self) -> Usage:
         prompt, completion, total = [*self.usage, 0, 0, 0][:3]
         return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+ProgressStatus = Literal["starting", "thinking", "running_tools", "finished"]
+
+
+@dataclass
+class Progress:
+    """The answer of the ``progress`` query: what a run is doing now.
+
+    ``todo`` is the plan item being worked on (or next), ``todo_number`` its place from 1 in
+    the ``todo_count`` items (0 and "" without a plan); ``tools`` are the tool calls of the
+    current step, each as ``name(arguments…)``; ``usage`` counts the tokens so far.
+    """
+
+    steps: int = 0
+    todo: str = ""
+    todo_number: int = 0
+    todo_count: int = 0
+    tools: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    status: ProgressStatus = "starting"
+    stop_reason: StopReason = "done"

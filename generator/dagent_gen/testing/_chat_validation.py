@@ -2,9 +2,10 @@
 
 The *shapes* (which keys exist, their types, the message kinds per role, tool and tool-call
 objects, ``tool_choice``) are checked against the request types the installed ``openai``
-package ships (``CompletionCreateParamsNonStreaming`` and ``ChatCompletionMessageParam``,
-TypedDicts validated by pydantic with unknown keys forbidden), so they follow the API as
-``openai`` is upgraded instead of drifting from a hand-kept key list.
+package ships (``CompletionCreateParamsNonStreaming``, ``CompletionCreateParamsStreaming`` when
+``stream`` is true, and ``ChatCompletionMessageParam``, TypedDicts validated by pydantic with
+unknown keys forbidden), so they follow the API as ``openai`` is upgraded instead of drifting
+from a hand-kept key list.
 
 What the types cannot say stays here, written by hand on purpose:
 
@@ -30,7 +31,10 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from openai.types.chat import ChatCompletionMessageParam
-from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
+from openai.types.chat.completion_create_params import (
+    CompletionCreateParamsNonStreaming,
+    CompletionCreateParamsStreaming,
+)
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -44,6 +48,7 @@ __all__ = ["RequestError", "validate_chat_request"]
 # the config reaches every nested TypedDict. strict: the API does not turn "0.5" into 0.5.
 _STRICT = ConfigDict(extra="forbid", strict=True)
 _REQUEST = TypeAdapter(list[CompletionCreateParamsNonStreaming], config=_STRICT)
+_STREAMING_REQUEST = TypeAdapter(list[CompletionCreateParamsStreaming], config=_STRICT)
 # The request type lists messages as a plain union; picking the member by ``role`` gives one
 # precise error instead of one per role.
 _MESSAGES = TypeAdapter(
@@ -94,7 +99,8 @@ def _check_shapes(body: dict[str, Any]) -> None:
         # A string is an ``Iterable`` too; the API wants a JSON array.
         raise RequestError("Invalid type for 'messages': expected an array.", param="messages")
     try:
-        request = _REQUEST.validate_python([body])[0]
+        adapter = _STREAMING_REQUEST if body.get("stream") is True else _REQUEST
+        request = adapter.validate_python([body])[0]
         # The messages are checked below, one role at a time.
         _force({k: v for k, v in request.items() if k != "messages"}, ())
     except _LazyError as lazy:

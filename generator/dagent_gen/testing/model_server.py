@@ -3,7 +3,8 @@
 :class:`ScriptedModelServer` listens on ``127.0.0.1`` (a free port) in a background
 thread and answers ``POST /v1/chat/completions`` from a script of replies built with
 :func:`text`, :func:`tool_calls`, :func:`http_error` and :func:`respond`. Every request is
-validated as strictly as the real service; rejected requests are answered with an
+validated as strictly as the real service (``stream: true`` requests are answered with
+server-sent chunks, as the service streams them); rejected requests are answered with an
 OpenAI-style error body and recorded in :attr:`ScriptedModelServer.violations`, so a test
 can finish with ``assert server.violations == []``.
 
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from dagent_gen.testing._chat_validation import RequestError, validate_chat_request
+from dagent_gen.testing._streaming import completion_chunks, sse, wants_usage
 
 __all__ = [
     "DynamicReply",
@@ -94,6 +96,8 @@ class _Answer:
     status: int
     body: JsonObject
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: list[JsonObject] | None = None  # a streamed answer: sent as server-sent events
+    chunk_delay: float = 0.0
 
 
 class ScriptedModelServer:
@@ -250,12 +254,6 @@ class ScriptedModelServer:
             _check_auth(authorization)
             if body is None:
                 raise RequestError("We could not parse the JSON body of your request.")
-            if isinstance(body, dict) and body.get("stream") is True:
-                # Checked first: the request types validated below are the non-streaming ones.
-                raise RequestError(
-                    "ScriptedModelServer does not support streaming; send stream=false.",
-                    param="stream",
-                )
             validate_chat_request(body)
         except RequestError as error:
             return self._reject(path, error)
@@ -323,7 +321,7 @@ class ScriptedModelServer:
             {"index": i, "message": message, "logprobs": None, "finish_reason": finish_reason}
             for i in range(request.get("n") or 1)
         ]
-        return _Answer(
+        answer = _Answer(
             200,
             {
                 "id": completion_id,
@@ -338,6 +336,10 @@ class ScriptedModelServer:
                 },
             },
         )
+        if request.get("stream") is True:
+            answer.chunks = completion_chunks(answer.body, wants_usage(request))
+            answer.chunk_delay = reply.chunk_delay
+        return answer
 
     def _handle(self, method: str, path: str, raw: bytes, authorization: str | None) -> _Answer:
         route = path.split("?", 1)[0].rstrip("/")
@@ -391,6 +393,9 @@ def _make_handler(server: ScriptedModelServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length > 0 else b""
             answer = server._handle(method, self.path, raw, self.headers.get("Authorization"))
+            if answer.chunks is not None:
+                self._stream(answer.chunks, answer.chunk_delay)
+                return
             payload = json.dumps(answer.body).encode()
             try:
                 self.send_response(answer.status)
@@ -402,6 +407,23 @@ def _make_handler(server: ScriptedModelServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client went away (a killed worker, a timeout): nothing to answer
+
+        def _stream(self, chunks: list[JsonObject], delay: float) -> None:
+            # HTTP/1.0 without Content-Length: the body ends when the connection closes
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                for number, chunk in enumerate(chunks):
+                    if number and delay:
+                        time.sleep(delay)
+                    self.wfile.write(sse(chunk))
+                    self.wfile.flush()
+                self.wfile.write(sse(None))
+                self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (a cancelled activity)
 
         def do_POST(self) -> None:
             self._serve("POST")

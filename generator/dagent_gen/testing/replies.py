@@ -28,23 +28,29 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class TextReply:
-    """An assistant message with text content (``finish_reason="stop"``)."""
+    """An assistant message with text content (``finish_reason="stop"``).
+
+    ``chunk_delay``: seconds between two chunks when the request streams (``stream: true``).
+    """
 
     content: str
     agent: str | None = None
     usage: tuple[int, int] | None = None
     """``(prompt_tokens, completion_tokens)`` to report; ``None``: estimated from the text."""
+    chunk_delay: float = 0.0
 
 
 @dataclass(frozen=True)
 class ToolCallsReply:
-    """An assistant message with tool calls (``finish_reason="tool_calls"``)."""
+    """An assistant message with tool calls (``finish_reason="tool_calls"``); ``chunk_delay``
+    as for :class:`TextReply`."""
 
     calls: tuple[ToolCall, ...]
     content: str | None = None
     agent: str | None = None
     usage: tuple[int, int] | None = None
     """``(prompt_tokens, completion_tokens)`` to report; ``None``: estimated from the text."""
+    chunk_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,18 @@ Reply = TextReply | ToolCallsReply | HttpErrorReply | DynamicReply
 
 
 def text(
-    content: str, *, agent: str | None = None, usage: tuple[int, int] | None = None
+    content: str,
+    *,
+    agent: str | None = None,
+    usage: tuple[int, int] | None = None,
+    chunk_delay: float = 0.0,
 ) -> TextReply:
     """An assistant text reply. ``agent``: substring of the first system/developer message;
-    ``usage``: the ``(prompt_tokens, completion_tokens)`` the reply reports."""
-    return TextReply(content=content, agent=agent, usage=usage)
+    ``usage``: the ``(prompt_tokens, completion_tokens)`` the reply reports; ``chunk_delay``:
+    seconds between two chunks of a streamed answer (one chunk per word)."""
+    if chunk_delay < 0:
+        raise ValueError("chunk_delay must be >= 0")
+    return TextReply(content=content, agent=agent, usage=usage, chunk_delay=chunk_delay)
 
 
 def call(name: str, arguments: Mapping[str, Any] | str, *, id: str | None = None) -> ToolCall:
@@ -89,12 +102,17 @@ def tool_calls(
     agent: str | None = None,
     content: str | None = None,
     usage: tuple[int, int] | None = None,
+    chunk_delay: float = 0.0,
 ) -> ToolCallsReply:
     """An assistant reply carrying one or more tool calls (ids ``call_1``, ``call_2``, ...);
     ``usage`` as for :func:`text`."""
     if not calls:
         raise ValueError("tool_calls() needs at least one call(...)")
-    return ToolCallsReply(calls=tuple(calls), content=content, agent=agent, usage=usage)
+    if chunk_delay < 0:
+        raise ValueError("chunk_delay must be >= 0")
+    return ToolCallsReply(
+        calls=tuple(calls), content=content, agent=agent, usage=usage, chunk_delay=chunk_delay
+    )
 
 
 def http_error(

@@ -41,11 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import ChatMessage
     from research_agent.messages import Continuation
     from research_agent.messages import MessageWindow
+    from research_agent.messages import Progress
+    from research_agent.messages import ProgressStatus
     from research_agent.messages import StopReason
     from research_agent.messages import Todo
     from research_agent.messages import ToolCall
     from research_agent.messages import Usage
     from research_agent.messages import UserMessage
+    from research_agent.progress import ProgressBoard
+    from research_agent.progress import current_details
     from research_agent.tools.summarize import summarize_activity
     from research_agent.tools.web_search import web_search_activity
     from research_agent.workflows.writer import WriterWorkflow
@@ -91,6 +95,7 @@ class ResearcherWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._children = 0
 
     @workflow.run
@@ -208,6 +213,7 @@ class ResearcherWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("researcher", self._messages, tool_choice),
@@ -226,6 +232,7 @@ class ResearcherWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -289,7 +296,13 @@ class ResearcherWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -303,6 +316,11 @@ class ResearcherWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

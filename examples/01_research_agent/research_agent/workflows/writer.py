@@ -30,10 +30,15 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.messages import AgentOutput
     from research_agent.messages import ChatMessage
     from research_agent.messages import MessageWindow
+    from research_agent.messages import Progress
+    from research_agent.messages import ProgressStatus
     from research_agent.messages import StopReason
     from research_agent.messages import Todo
+    from research_agent.messages import ToolCall
     from research_agent.messages import Usage
     from research_agent.messages import UserMessage
+    from research_agent.progress import ProgressBoard
+    from research_agent.progress import current_details
 
 MODEL_TIMEOUT = timedelta(seconds=120)
 MODEL_HEARTBEAT = timedelta(seconds=30)
@@ -63,6 +68,7 @@ class WriterWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -109,6 +115,7 @@ class WriterWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("writer", self._messages, tool_choice),
@@ -128,7 +135,13 @@ class WriterWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -142,6 +155,11 @@ class WriterWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

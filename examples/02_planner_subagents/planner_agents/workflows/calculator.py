@@ -35,11 +35,15 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import ChatMessage
     from planner_agents.messages import Continuation
     from planner_agents.messages import MessageWindow
+    from planner_agents.messages import Progress
+    from planner_agents.messages import ProgressStatus
     from planner_agents.messages import StopReason
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
     from planner_agents.messages import UserMessage
+    from planner_agents.progress import ProgressBoard
+    from planner_agents.progress import current_details
     from planner_agents.tools.convert_units import convert_units_activity
 
 MAX_STEPS = 6  # model calls per run, the final answer included
@@ -74,6 +78,7 @@ class CalculatorWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -164,6 +169,7 @@ class CalculatorWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("calculator", self._messages, tool_choice),
@@ -182,6 +188,7 @@ class CalculatorWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -208,7 +215,13 @@ class CalculatorWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -222,6 +235,11 @@ class CalculatorWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

@@ -41,11 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.messages import ChatMessage
     from planner_agents.messages import Continuation
     from planner_agents.messages import MessageWindow
+    from planner_agents.messages import Progress
+    from planner_agents.messages import ProgressStatus
     from planner_agents.messages import StopReason
     from planner_agents.messages import Todo
     from planner_agents.messages import ToolCall
     from planner_agents.messages import Usage
     from planner_agents.messages import UserMessage
+    from planner_agents.progress import ProgressBoard
+    from planner_agents.progress import current_details
     from planner_agents.tools.word_count import word_count_activity
     from planner_agents.workflows.calculator import CalculatorWorkflow
     from planner_agents.workflows.fact_checker import FactCheckerWorkflow
@@ -94,6 +98,7 @@ class PlannerWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._children = 0
 
     @workflow.run
@@ -211,6 +216,7 @@ class PlannerWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("planner", self._messages, tool_choice),
@@ -229,6 +235,7 @@ class PlannerWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -287,7 +294,13 @@ class PlannerWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -301,6 +314,11 @@ class PlannerWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

@@ -41,11 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from code_archaeologist.messages import ChatMessage
     from code_archaeologist.messages import Continuation
     from code_archaeologist.messages import MessageWindow
+    from code_archaeologist.messages import Progress
+    from code_archaeologist.messages import ProgressStatus
     from code_archaeologist.messages import StopReason
     from code_archaeologist.messages import Todo
     from code_archaeologist.messages import ToolCall
     from code_archaeologist.messages import Usage
     from code_archaeologist.messages import UserMessage
+    from code_archaeologist.progress import ProgressBoard
+    from code_archaeologist.progress import current_details
     from code_archaeologist.tools.glob import glob_activity
     from code_archaeologist.tools.grep import grep_activity
     from code_archaeologist.tools.ls import ls_activity
@@ -107,6 +111,7 @@ class ArchaeologistWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._children = 0
 
     @workflow.run
@@ -224,6 +229,7 @@ class ArchaeologistWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("archaeologist", self._messages, tool_choice),
@@ -242,6 +248,7 @@ class ArchaeologistWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -319,7 +326,13 @@ class ArchaeologistWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -333,6 +346,11 @@ class ArchaeologistWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

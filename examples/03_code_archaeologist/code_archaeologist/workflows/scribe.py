@@ -35,11 +35,15 @@ with workflow.unsafe.imports_passed_through():
     from code_archaeologist.messages import ChatMessage
     from code_archaeologist.messages import Continuation
     from code_archaeologist.messages import MessageWindow
+    from code_archaeologist.messages import Progress
+    from code_archaeologist.messages import ProgressStatus
     from code_archaeologist.messages import StopReason
     from code_archaeologist.messages import Todo
     from code_archaeologist.messages import ToolCall
     from code_archaeologist.messages import Usage
     from code_archaeologist.messages import UserMessage
+    from code_archaeologist.progress import ProgressBoard
+    from code_archaeologist.progress import current_details
     from code_archaeologist.tools.edit_file import edit_file_activity
     from code_archaeologist.tools.write_file import write_file_activity
 
@@ -78,6 +82,7 @@ class ScribeWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -168,6 +173,7 @@ class ScribeWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("scribe", self._messages, tool_choice),
@@ -186,6 +192,7 @@ class ScribeWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -222,7 +229,13 @@ class ScribeWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -236,6 +249,11 @@ class ScribeWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

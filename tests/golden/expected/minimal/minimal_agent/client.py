@@ -5,7 +5,9 @@
 From Python, ``await run_agent(await connect(), "assistant", "task")`` returns the
 typed ``AgentOutput``. It starts the workflow type named after the agent with ``AgentInput``,
 as any Temporal client (in any language) can with ``{"task": ...}``; it imports no workflow or
-tool code. The command exits non-zero on failure.
+tool code. The command exits non-zero on failure. With ``--follow`` it prints what the model
+writes as it writes it (token by token for agents with ``stream = true``), then the answer is
+already on screen.
 
 Steer a running agent: ``client send WORKFLOW_ID TEXT`` sends a message the model sees at its
 next step.
@@ -34,6 +36,7 @@ from minimal_agent.connection import connect
 from minimal_agent.messages import AgentInput
 from minimal_agent.messages import AgentOutput
 from minimal_agent.messages import UserMessage
+from minimal_agent.text_stream import follow_text
 
 AgentName = Literal["assistant",]
 AGENTS: tuple[AgentName, ...] = get_args(AgentName)
@@ -59,9 +62,22 @@ async def run_agent(
     return output
 
 
-async def run_once(agent: AgentName, task: str, task_queue: str, workflow_id: str) -> AgentOutput:
+async def run_once(
+    agent: AgentName, task: str, task_queue: str, workflow_id: str, follow: bool = False
+) -> AgentOutput:
     client = await connect()
-    return await run_agent(client, agent, task, task_queue=task_queue, workflow_id=workflow_id)
+    if not follow:
+        return await run_agent(client, agent, task, task_queue=task_queue, workflow_id=workflow_id)
+    handle = await client.start_workflow(
+        agent,
+        AgentInput(task=task),
+        id=workflow_id or f"{agent}-{uuid.uuid4()}",
+        task_queue=task_queue,
+        result_type=AgentOutput,
+    )
+    await follow_text(client, handle.id, lambda text: print(text, end="", flush=True))
+    output: AgentOutput = await handle.result()
+    return output
 
 
 def failure_chain(error: BaseException | None) -> list[str]:
@@ -137,9 +153,10 @@ def main() -> None:
     parser.add_argument("--agent", default=DEFAULT_AGENT, choices=AGENTS)
     parser.add_argument("--task-queue", default=TASK_QUEUE)
     parser.add_argument("--id", default="", help="workflow id (default: AGENT-<uuid>)")
+    parser.add_argument("--follow", action="store_true", help="print the model's text as it comes")
     args = parser.parse_args()
     try:
-        output = asyncio.run(run_once(args.agent, args.task, args.task_queue, args.id))
+        output = asyncio.run(run_once(args.agent, args.task, args.task_queue, args.id, args.follow))
     except WorkflowFailureError as err:
         first, *causes = failure_chain(err.cause) or [str(err)]
         print(f"agent {args.agent!r} failed: {first}", file=sys.stderr)
@@ -149,7 +166,8 @@ def main() -> None:
     except RuntimeError as err:  # connection problems surface as RuntimeError
         print(f"cannot run agent {args.agent!r}: {err}", file=sys.stderr)
         sys.exit(2)
-    print(output.answer)
+    if not args.follow:  # followed: the answer was the model's last text, already printed
+        print(output.answer)
 
 
 if __name__ == "__main__":

@@ -375,6 +375,7 @@ LEAD_AGENT = AgentSpec(
     temperature=0.2,
     max_tokens=512,
     output=OutputSpec(LeadOutput, LEAD_OUTPUT_FORMAT, ("none",)),
+    stream=True,
 )
 
 AGENTS: dict[str, AgentSpec] = {

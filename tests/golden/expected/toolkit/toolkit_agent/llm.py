@@ -11,6 +11,10 @@ every message through the SDK's request transform, whose cost grows with the con
 (tens of milliseconds per call at a few hundred messages). Messages built here are already
 plain JSON.
 
+An agent with ``stream = true`` asks for a streamed completion and publishes the text received
+so far as the activity's heartbeat details (see ``docs/streaming.md``): a client reads them from
+``describe`` (pending activities), and nothing of it enters workflow history.
+
 Retries belong to Temporal: the OpenAI client is created with ``max_retries=0``. HTTP 408, 409,
 429 and 5xx answers are retried (honouring ``retry-after``); other 4xx answers and missing
 configuration fail at once instead of retrying forever.
@@ -21,11 +25,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletion
+from openai.types.chat import ChatCompletionChunk
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -44,8 +50,13 @@ from .messages import ModelReply
 from .messages import ModelRequest
 from .messages import ToolCall
 from .messages import Usage
+from .stream_assembly import StreamedReply
 
 HEARTBEAT_EVERY = timedelta(seconds=5)
+# Streaming: the text so far is handed to the SDK this often; the worker sends it to the server
+# at most every 0.8 x the activity's heartbeat timeout (the workflow's MODEL_HEARTBEAT).
+STREAM_HEARTBEAT_EVERY = timedelta(seconds=0.25)
+STREAM_MAX_CHARS = 200_000  # past this, the text so far is no longer published (payload size)
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 NO_KEY = "no-key"  # sent to an endpoint that needs no key (the client insists on one)
 
@@ -58,12 +69,15 @@ async def call_model(request: ModelRequest) -> ModelReply:
     spec = AGENTS[request.agent]
     messages = await _conversation(request)
     tools = [*spec.tools, *await _discovered_tools(request)]
-    heartbeat = asyncio.create_task(_heartbeat())
-    try:
-        completion = await _request(spec, messages, tools, request.tool_choice)
-    finally:
-        heartbeat.cancel()
-    message, usage = _reply(completion)
+    if spec.stream:
+        message, usage = await _streamed(spec, messages, tools, request.tool_choice)
+    else:
+        heartbeat = asyncio.create_task(_heartbeat())
+        try:
+            completion = await _request(spec, messages, tools, request.tool_choice)
+        finally:
+            heartbeat.cancel()
+        message, usage = _reply(completion)
     # a backend may reuse ids (``call_0`` every time): the workflow needs them unique
     message = with_unique_call_ids(message, tool_call_ids(messages))
     CACHE.remember_reply(message)  # the next request names it by digest
@@ -74,8 +88,36 @@ async def call_model(request: ModelRequest) -> ModelReply:
     return ModelReply.of(message, usage, invalid)
 
 
-async def _request(
+async def _streamed(
     spec: AgentSpec, messages: list[ChatMessage], tools: list[dict[str, Any]], tool_choice: str
+) -> tuple[ChatMessage, Usage | None]:
+    reply = StreamedReply()
+
+    def text_so_far() -> tuple[str, ...]:
+        text = reply.content
+        return (text,) if len(text) <= STREAM_MAX_CHARS else ()
+
+    heartbeat = asyncio.create_task(_heartbeat(STREAM_HEARTBEAT_EVERY, text_so_far))
+    try:
+        stream = await _request(spec, messages, tools, tool_choice, stream=True)
+        async for chunk in stream:
+            reply.add(chunk)
+    except openai.APIError as err:  # an error event in the middle of the stream: retried
+        # (a connection that breaks off fails the attempt with the HTTP library's error: retried)
+        raise ApplicationError(f"model API stream failed: {err}", type="ModelAPIError") from None
+    finally:
+        heartbeat.cancel()
+    if not reply.has_choice:
+        raise ApplicationError("model API returned no choices", type="ModelAPIError")
+    return reply.message(), reply.usage
+
+
+async def _request(
+    spec: AgentSpec,
+    messages: list[ChatMessage],
+    tools: list[dict[str, Any]],
+    tool_choice: str,
+    stream: bool = False,
 ) -> Any:
     body: dict[str, Any] = {
         "model": spec.model,
@@ -90,8 +132,17 @@ async def _request(
         body["max_completion_tokens"] = spec.max_tokens
     if spec.output is not None and spec.output.requested(tool_choice):
         body["response_format"] = spec.output.response_format
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
     try:
-        return await _client(spec).post("/chat/completions", body=body, cast_to=ChatCompletion)
+        return await _client(spec).post(
+            "/chat/completions",
+            body=body,
+            cast_to=ChatCompletion,
+            stream=stream,
+            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+        )
     except openai.APIStatusError as err:
         raise _status_error(err) from None
     except (openai.APIConnectionError, openai.APITimeoutError) as err:
@@ -199,11 +250,13 @@ async def _conversation(request: ModelRequest) -> list[ChatMessage]:
         raise ApplicationError(str(err), type="ConversationUnavailable") from None
 
 
-async def _heartbeat() -> None:
-    # the first beat after HEARTBEAT_EVERY: a model call shorter than that costs no heartbeat
+async def _heartbeat(
+    every: timedelta = HEARTBEAT_EVERY, details: Callable[[], tuple[str, ...]] = tuple
+) -> None:
+    # the first beat after ``every``: a model call shorter than that costs no heartbeat
     while True:
-        await asyncio.sleep(HEARTBEAT_EVERY.total_seconds())
-        activity.heartbeat()
+        await asyncio.sleep(every.total_seconds())
+        activity.heartbeat(*details())
 
 
 def _to_openai(message: ChatMessage) -> dict[str, Any]:

@@ -44,11 +44,15 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import ChatMessage
     from options_agent.messages import Continuation
     from options_agent.messages import MessageWindow
+    from options_agent.messages import Progress
+    from options_agent.messages import ProgressStatus
     from options_agent.messages import StopReason
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
     from options_agent.messages import UserMessage
+    from options_agent.progress import ProgressBoard
+    from options_agent.progress import current_details
     from options_agent.search_attributes import RunAttributes
     from options_agent.structured_output import parse_output
     from options_agent.tools.tally import ARGUMENTS as TALLY_ARGUMENTS
@@ -111,6 +115,7 @@ class HelperWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._approvals = Approvals(APPROVAL)
         self._context = ContextBudget(CONTEXT)
         self._search = RunAttributes()  # DagentAgent, DagentStatus
@@ -211,6 +216,7 @@ class HelperWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("helper", self._messages, tool_choice),
@@ -268,6 +274,7 @@ class HelperWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_approved(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -315,8 +322,14 @@ class HelperWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
         self._search.status(self._stop_reason)
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -331,6 +344,11 @@ class HelperWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

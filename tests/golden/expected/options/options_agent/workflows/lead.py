@@ -47,11 +47,15 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.messages import ChatMessage
     from options_agent.messages import Continuation
     from options_agent.messages import MessageWindow
+    from options_agent.messages import Progress
+    from options_agent.messages import ProgressStatus
     from options_agent.messages import StopReason
     from options_agent.messages import Todo
     from options_agent.messages import ToolCall
     from options_agent.messages import Usage
     from options_agent.messages import UserMessage
+    from options_agent.progress import ProgressBoard
+    from options_agent.progress import current_details
     from options_agent.search_attributes import RunAttributes
     from options_agent.structured_output import parse_output
     from options_agent.tools.lookup import ARGUMENTS as LOOKUP_ARGUMENTS
@@ -66,7 +70,8 @@ MAX_HISTORY_EVENTS = 8000
 # A conversation: after an answer the run waits this long for the next message (then ends).
 IDLE_TIMEOUT = timedelta(seconds=1800)
 MODEL_TIMEOUT = timedelta(seconds=120)
-MODEL_HEARTBEAT = timedelta(seconds=30)
+# stream = true: the reply's text so far reaches the server as a heartbeat every 0.8 x this.
+MODEL_HEARTBEAT = timedelta(seconds=2)
 MODEL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -125,6 +130,7 @@ class LeadWorkflow:
         self._inbox = Inbox(conversational=True)  # messages sent to the run (send_message)
         self._turn_start = 0  # steps before the current turn
         self._new_turn = False  # a continuation starts a new turn
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
         self._approvals = Approvals(APPROVAL)
         self._children = 0
         self._search = RunAttributes()  # DagentAgent, DagentStatus
@@ -275,6 +281,7 @@ class LeadWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("lead", self._messages, tool_choice),
@@ -307,6 +314,7 @@ class LeadWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_approved(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -397,8 +405,14 @@ class LeadWorkflow:
     def _next_todo(self) -> Todo | None:
         return next((todo for todo in self._todos if todo.status != "completed"), None)
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
         self._search.status(self._stop_reason)
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -413,6 +427,11 @@ class LeadWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:

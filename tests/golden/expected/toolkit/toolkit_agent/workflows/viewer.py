@@ -35,11 +35,15 @@ with workflow.unsafe.imports_passed_through():
     from toolkit_agent.messages import ChatMessage
     from toolkit_agent.messages import Continuation
     from toolkit_agent.messages import MessageWindow
+    from toolkit_agent.messages import Progress
+    from toolkit_agent.messages import ProgressStatus
     from toolkit_agent.messages import StopReason
     from toolkit_agent.messages import Todo
     from toolkit_agent.messages import ToolCall
     from toolkit_agent.messages import Usage
     from toolkit_agent.messages import UserMessage
+    from toolkit_agent.progress import ProgressBoard
+    from toolkit_agent.progress import current_details
     from toolkit_agent.tools.ls import ls_activity
     from toolkit_agent.tools.read_file import read_file_activity
 
@@ -75,6 +79,7 @@ class ViewerWorkflow:
         self._usage = Usage()  # of the whole run, sub-agents included
         self._usage_by_agent: dict[str, Usage] = {}
         self._inbox = Inbox()  # messages sent to the run (send_message)
+        self._board = ProgressBoard()  # what the run does now: the progress query, the Web UI
 
     @workflow.run
     async def run(self, input: AgentInput) -> AgentOutput:
@@ -165,6 +170,7 @@ class ViewerWorkflow:
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
+        self._show("thinking")
         reply = await workflow.execute_activity(
             call_model,
             self._digests.request("viewer", self._messages, tool_choice),
@@ -183,6 +189,7 @@ class ViewerWorkflow:
 
     async def _run_tools(self, calls: list[ToolCall]) -> None:
         """Run every call of one reply (concurrently) and answer each with a tool message."""
+        self._show("running_tools", calls)
         results = await asyncio.gather(*(self._run_tool(call) for call in calls))
         for call, result in zip(calls, results, strict=True):
             self._messages.append(ChatMessage(role="tool", content=result, tool_call_id=call.id))
@@ -216,7 +223,13 @@ class ViewerWorkflow:
     def _say(self, text: str) -> None:
         self._messages.append(ChatMessage(role="user", content=text))
 
+    def _show(self, status: ProgressStatus, calls: list[ToolCall] | None = None) -> None:
+        """Update what the Web UI shows ("current details": metadata, not a history event)."""
+        self._board.update(status, calls)
+        workflow.set_current_details(current_details(self.progress()))
+
     def _output(self, answer: str) -> AgentOutput:
+        self._show("finished")
         return AgentOutput(
             answer=answer,
             stop_reason=self._stop_reason,
@@ -230,6 +243,11 @@ class ViewerWorkflow:
     def todos(self) -> list[Todo]:
         """The current plan."""
         return list(self._todos)
+
+    @workflow.query(name="progress")
+    def progress(self) -> Progress:
+        """Steps, the current todo, the running tool calls, tokens so far and the status."""
+        return self._board.progress(self._steps, self._todos, self._usage, self._stop_reason)
 
     @workflow.query(name="messages")
     def messages(self, window: MessageWindow) -> list[ChatMessage]:
