@@ -95,3 +95,24 @@ def test_lone_surrogates_do_not_break_the_request(server: ScriptedModelServer) -
     server.add(text("ok"))
     assert call_model(messages).message().content == "ok"
     assert server.requests[0]["messages"][1]["content"] == "file \ufffd.txt"
+
+
+def test_warm_up_builds_the_client_the_first_call_uses(server: ScriptedModelServer) -> None:
+    llm._clients.clear()
+    llm.warm_up()
+    warmed = dict(llm._clients)
+    assert len(warmed) == 1
+    server.add(text("hello"))
+    assert call_model(conversation()).message().content == "hello"
+    assert llm._clients == warmed  # no second client: the call used the warmed one
+
+
+def test_warm_up_without_an_api_key_skips_and_the_call_says_why(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    llm._clients.clear()
+    llm.warm_up()  # never fails the worker
+    assert llm._clients == {}
+    with pytest.raises(Exception, match="OPENAI_API_KEY is not set"):
+        call_model(conversation())

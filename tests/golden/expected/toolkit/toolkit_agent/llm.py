@@ -87,6 +87,20 @@ async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: st
         ) from None
 
 
+def warm_up() -> None:
+    """Create the model clients of every agent now, not in the first model call.
+
+    The first client of a process imports the parts of openai and httpx it loads lazily and
+    builds a TLS context (~0.5-0.7 s); the worker calls this when it starts, so no run pays for
+    it. An agent whose API key is not set is skipped: its first model call reports that.
+    """
+    for spec in AGENTS.values():
+        try:
+            _client(spec)
+        except Exception:  # never stop the worker: the first model call reports the problem
+            continue
+
+
 def _client(spec: AgentSpec) -> openai.AsyncOpenAI:
     api_key = os.environ.get(spec.api_key_env)
     if not api_key:
