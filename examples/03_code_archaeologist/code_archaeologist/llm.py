@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
@@ -53,9 +54,10 @@ async def call_model(request: ModelRequest) -> ModelReply:
     """Send the request's messages, exactly as the workflow holds them, to the agent's model."""
     spec = AGENTS[request.agent]
     messages = await _conversation(request)
+    wire = _WIRE.messages(activity.info().workflow_id or "", messages)
     heartbeat = asyncio.create_task(_heartbeat())
     try:
-        completion = await _request(spec, messages, request.tool_choice)
+        completion = await _request(spec, wire, request.tool_choice)
     finally:
         heartbeat.cancel()
     message, usage = _reply(completion)
@@ -65,11 +67,8 @@ async def call_model(request: ModelRequest) -> ModelReply:
     return ModelReply.of(message, usage)
 
 
-async def _request(spec: AgentSpec, messages: list[ChatMessage], tool_choice: str) -> Any:
-    body: dict[str, Any] = {
-        "model": spec.model,
-        "messages": [_to_openai(message) for message in messages],
-    }
+async def _request(spec: AgentSpec, messages: list[dict[str, Any]], tool_choice: str) -> Any:
+    body: dict[str, Any] = {"model": spec.model, "messages": messages}
     if spec.tools:
         body["tools"] = list(spec.tools)
         body["tool_choice"] = _tool_choice(tool_choice)
@@ -179,6 +178,32 @@ async def _heartbeat() -> None:
         activity.heartbeat()
 
 
+class _WireCache:
+    """Each workflow's messages as the request's JSON objects, kept between its model calls:
+    a call converts only the messages that are new since the previous one (the conversation
+    cache hands back the same message objects, which nothing changes in place)."""
+
+    def __init__(self, runs: int = 512) -> None:
+        self.runs = runs
+        self._runs: OrderedDict[str, tuple[list[ChatMessage], list[dict[str, Any]]]] = OrderedDict()
+
+    def messages(self, workflow_id: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+        old, wire = self._runs.pop(workflow_id, ([], []))
+        same = 0
+        for before, now in zip(old, messages, strict=False):
+            if before is not now:
+                break
+            same += 1
+        wire = wire[:same] + [_to_openai(message) for message in messages[same:]]
+        self._runs[workflow_id] = (messages, wire)
+        while len(self._runs) > self.runs:
+            self._runs.popitem(last=False)
+        return wire
+
+
+_WIRE = _WireCache()
+
+
 def _to_openai(message: ChatMessage) -> dict[str, Any]:
     content = None if message.content is None else _utf8(message.content)
     data: dict[str, Any] = {"role": message.role, "content": content}
@@ -202,7 +227,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _utf8(text: str) -> str:
     """``text`` without lone surrogates (a tool's text decoded with ``surrogateescape``, a JSON
     ``"\\udc80"``): UTF-8 cannot carry them, and the request would fail on every retry."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _reply(completion: ChatCompletion) -> tuple[ChatMessage, Usage | None]:

@@ -94,6 +94,46 @@ def ref_digest(ref: MessageRef) -> str:
     raise ConversationUnavailableError(f"not a message reference: {ref!r}")
 
 
+@dataclass
+class _Snapshot:
+    """Every field of some messages, as values (no hashing): a step compares the conversation
+    with the previous request's in about a millisecond at 2,000 messages."""
+
+    fields: list[tuple[str, str | None, str | None]]  # role, content, tool_call_id
+    call_counts: list[int]
+    calls: list[tuple[str, str, str]]  # id, name, arguments of every tool call, in order
+
+    @classmethod
+    def of(cls, messages: list[ChatMessage]) -> _Snapshot:
+        return cls(
+            [(m.role, m.content, m.tool_call_id) for m in messages],
+            [len(m.tool_calls) for m in messages],
+            [(c.id, c.name, c.arguments) for m in messages for c in m.tool_calls],
+        )
+
+    def same_prefix(self, old: _Snapshot) -> int:
+        """How many leading messages are equal to the first messages of ``old``."""
+        n = len(old.fields)
+        if (
+            self.fields[:n] == old.fields
+            and self.call_counts[:n] == old.call_counts
+            and self.calls[: len(old.calls)] == old.calls
+        ):
+            return min(n, len(self.fields))
+        calls = 0  # an edit: find the first message that differs
+        for i, (new, was) in enumerate(zip(self.fields, old.fields, strict=False)):
+            count = self.call_counts[i]
+            end = calls + count
+            if (
+                new != was
+                or count != old.call_counts[i]
+                or self.calls[calls:end] != old.calls[calls:end]
+            ):
+                return i
+            calls = end
+        return min(n, len(self.fields))
+
+
 def chain(previous: str, digest: str) -> str:
     """The digest of a conversation extended by one message."""
     return text_digest(previous + digest)
@@ -102,15 +142,19 @@ def chain(previous: str, digest: str) -> str:
 class ConversationDigests:
     """Workflow side: describes the conversation for each ``call_model`` request.
 
-    Digests are memoised by message content, so a step hashes only new or edited messages.
+    Remembers each message of the previous request by its fields and digest, and the chain
+    digests of its prefixes: a step compares the fields (no hashing) and hashes only new or
+    edited messages, so its cost barely grows with the conversation.
     """
 
     def __init__(self, sent: int = 0) -> None:
-        self._memo: dict[tuple[object, ...], str] = {}
         # messages of the previous request; a run continued as new passes the old run's count,
         # so its first request names only the newer messages and the worker's cache (keyed by
         # workflow id) still holds the rest
         self._sent = sent
+        self._seen = _Snapshot([], [], [])  # the previous request's messages, field by field
+        self._digests: list[str] = []  # their digests
+        self._chain = [""]  # _chain[i]: digest of the first i of them
 
     @property
     def sent(self) -> int:
@@ -119,27 +163,25 @@ class ConversationDigests:
 
     def request(self, agent: str, messages: list[ChatMessage], tool_choice: str) -> ModelRequest:
         start = min(self._sent, len(messages))
-        memo: dict[tuple[object, ...], str] = {}
-        prefix = ""
-        for message in messages[:start]:
-            prefix = chain(prefix, self._digest(message, memo))
-        new = [self._ref(message, self._digest(message, memo)) for message in messages[start:]]
-        self._memo = memo  # forget messages no longer in the conversation
+        seen = _Snapshot.of(messages)
+        same = seen.same_prefix(self._seen)  # leading messages unchanged since then
+        digests = self._digests[:same] + [message_digest(m) for m in messages[same:]]
+        chained = self._chain[: min(same, start) + 1]
+        for digest in digests[len(chained) - 1 : start]:
+            chained.append(chain(chained[-1], digest))
+        new = [
+            self._ref(message, digest)
+            for message, digest in zip(messages[start:], digests[start:], strict=True)
+        ]
+        self._seen, self._digests, self._chain = seen, digests, chained
         self._sent = len(messages)
         return ModelRequest(
             agent=agent,
             message_count=len(messages),
             tool_choice=tool_choice,
-            prefix_digest=prefix,
+            prefix_digest=chained[start],
             new=new,
         )
-
-    def _digest(self, message: ChatMessage, memo: dict[tuple[object, ...], str]) -> str:
-        calls = tuple((call.id, call.name, call.arguments) for call in message.tool_calls)
-        key = (message.role, message.content, message.tool_call_id, calls)
-        digest = self._memo.get(key) or message_digest(message)
-        memo[key] = digest
-        return digest
 
     @staticmethod
     def _ref(message: ChatMessage, digest: str) -> MessageRef:
