@@ -151,7 +151,7 @@ async def run_workflow(
 
 async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
     project = workdir / f"gen-{ctx.limiter}-{steps}"
-    project.mkdir()
+    project.mkdir(parents=True)
     (project / "dagent.toml").write_text(DEFINITION.format(max_steps=steps + 2))
     (project / "bench_tools.py").write_text(TOOLS)
     prepared = prepare(project)
