@@ -151,7 +151,7 @@ async def run_workflow(
 
 async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
     project = workdir / f"gen-{ctx.limiter}-{steps}"
-    project.mkdir()
+    project.mkdir(parents=True)
     (project / "dagent.toml").write_text(DEFINITION.format(max_steps=steps + 2))
     (project / "bench_tools.py").write_text(TOOLS)
     prepared = prepare(project)
@@ -160,6 +160,11 @@ async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
         return RunResult("generated", ctx.limiter, steps, "build failed", note=problems)
     apply(prepared)
     with imported_package(project, "bench_agent") as generated:
+        # as the generated worker does when it starts (worker.py): the model client is built
+        # before any run, not inside the first one
+        warm_up = getattr(generated.module("llm"), "warm_up", None)
+        if warm_up is not None:  # older generated code: the first run builds it
+            warm_up()
         return await run_workflow(
             ctx, "generated", steps, "bench", {"task": "go"},
             generated.workflows, generated.activities,

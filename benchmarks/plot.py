@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter, ScalarFormatter
+from report import overheads
 
 STYLE = {
     "generated": ("dagent-gen (generated)", "tab:green", "o"),
@@ -77,6 +78,23 @@ def _wall_panel(axis: Any, rows: list[dict[str, Any]]) -> None:
     axis.legend(fontsize=7)
 
 
+def _overhead_panel(axis: Any, rows: list[dict[str, Any]]) -> None:
+    """What the generated code costs per step beyond the engine and the model: flat = constant."""
+    for limiter, line in (("raised", "-"), ("default", "--")):
+        found = overheads([r for r in rows if r["limiter"] == limiter])
+        if found:
+            axis.plot(list(found), list(found.values()), line, marker="o", color="tab:green",
+                      label=f"limiter {limiter}")  # fmt: skip
+    axis.axhline(5, color="darkred", linestyle=":", linewidth=1)
+    axis.annotate("5 ms target", (0.02, 5), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                  textcoords="offset points", color="darkred", fontsize=8)  # fmt: skip
+    axis.axhline(0, color="black", linewidth=0.5)
+    axis.set(xscale="log", xlabel="tool steps (N)", ylabel="ms per step",
+             title="Overhead: generated - engine limit - model's own time")  # fmt: skip
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+
+
 def _plain_ticks(axes: list[Any], steps: list[int]) -> None:
     """Label the measured N values and plain numbers, not 2 x 10^1."""
     for axis in axes:
@@ -91,10 +109,14 @@ def main(results_file: Path, picture: Path) -> None:
     data = json.loads(results_file.read_text())
     rows: list[dict[str, Any]] = data["results"]
     limiter = "raised" if any(r["limiter"] == "raised" for r in rows) else "default"
-    figure, (total, per_step, wall) = plt.subplots(1, 3, figsize=(18, 5.6))
+    figure, ((total, per_step), (wall, overhead)) = plt.subplots(2, 2, figsize=(14, 10))
     _history_panels(total, per_step, rows, limiter)
     _wall_panel(wall, rows)
+    _overhead_panel(overhead, rows)
     _plain_ticks([total, per_step, wall], sorted({r["steps"] for r in rows}))
+    overhead.set_xticks(sorted({r["steps"] for r in rows}))
+    overhead.xaxis.set_major_formatter(ScalarFormatter())
+    overhead.xaxis.set_minor_formatter(NullFormatter())
     figure.suptitle(f"N-step tool loop on one Temporal dev server. {data['meta']}", fontsize=7,
                     wrap=True)  # fmt: skip
     figure.tight_layout()

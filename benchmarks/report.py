@@ -54,20 +54,42 @@ def _loop_row(row: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def overheads(rows: Sequence[dict[str, Any]]) -> dict[int, float]:
+    """Overhead per step (ms) of the generated code by N: generated - engine - model, per step."""
+    by_key = {(r["steps"], r["implementation"]): r for r in rows}
+    found = {}
+    for steps in sorted({r["steps"] for r in rows}):
+        runs = [by_key.get((steps, k)) for k in ("generated", "engine", "model")]
+        walls = [r["wall"] for r in runs if r and r["status"] == "completed" and r["wall"]]
+        if len(walls) == 3:
+            found[steps] = 1000 * (walls[0] - walls[1] - walls[2]) / steps
+    return found
+
+
 def _overhead_rows(rows: Sequence[dict[str, Any]]) -> Iterable[str]:
     by_key = {(r["steps"], r["implementation"]): r for r in rows}
+    found = overheads(rows)
     for steps in sorted({r["steps"] for r in rows}):
         generated, engine, model = (
             by_key.get((steps, k)) for k in ("generated", "engine", "model")
         )
-        walls = [r["wall"] if r and r["status"] == "completed" else None
-                 for r in (generated, engine, model)]  # fmt: skip
-        if None in walls:
-            yield f"| {steps} | {MISSING} | {MISSING} | {MISSING} | {MISSING} |"
+        if steps not in found or generated is None or engine is None or model is None:
+            yield "| " + " | ".join([str(steps)] + [MISSING] * 8) + " |"
             continue
-        g, e, m = (float(w) for w in walls if w is not None)
-        yield (f"| {steps} | {g:.2f} | {e:.2f} | {m:.2f} | "
-               f"{1000 * (g - e - m) / steps:.1f} |")  # fmt: skip
+        per_step = [generated[k] for k in ("actions", "activities", "heartbeats", "queries")]
+        cells = [f"{v / steps:.2f}" if v is not None else MISSING for v in per_step]
+        yield (f"| {steps} | {generated['wall']:.2f} | {engine['wall']:.2f} | "
+               f"{model['wall']:.2f} | {found[steps]:.1f} | " + " | ".join(cells) + " |")  # fmt: skip
+
+
+def _growth(rows: Sequence[dict[str, Any]]) -> str:
+    found = overheads(rows)
+    if len(found) < 2:
+        return ""
+    first, last = min(found), max(found)
+    change = found[last] - found[first]
+    return (f"From N = {first} to N = {last} the overhead per step changes by {change:+.1f} ms "
+            f"({found[first]:.1f} -> {found[last]:.1f}).")  # fmt: skip
 
 
 def loop_tables(results: Sequence[dict[str, Any]], meta: str) -> str:
@@ -86,9 +108,12 @@ def loop_tables(results: Sequence[dict[str, Any]], meta: str) -> str:
             "",
             f"Overhead of the generated code, {limiter} limiter "
             "(generated wall - engine limit - model's own time, per step):", "",
-            "| steps | generated s | engine limit s | model's own s | overhead ms / step |",
-            "|---|---|---|---|---|",
+            "| steps | generated s | engine limit s | model's own s | overhead ms / step "
+            "| actions / step | activity runs / step | heartbeats / step | queries / step |",
+            "|---|---|---|---|---|---|---|---|---|",
             *_overhead_rows(rows),
+            "",
+            _growth(rows),
             "",
         ]  # fmt: skip
     return "\n".join(lines)

@@ -46,12 +46,21 @@ from loop_runs import (
 from report import loop_tables, machine_description, write_between_markers
 from temporalio.client import Client
 
+from dagent_gen.devserver import FAST_TRANSFER_QUEUE
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, respond, text, tool_calls
 from dagent_gen.testing import call as tool_call_of
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RAISED = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000"]
+# TemporalDevServer raises the limiter by default; the "default" setting must say so itself
+LIMITER_CONFIG = {"raised": FAST_TRANSFER_QUEUE, "default": {}}
+
+
+# Their whole conversation enters history on every model call: Temporal terminates them once
+# it passes 50 MB, near these step counts (measured: 11.6 MB and 36.4 MB at 200 steps).
+PEER_HISTORY_LIMIT_STEPS = {"floor": 550, "deepagents": 250}
+PEER_CAP_NOTE = ("N > {cap} (--peer-max-steps): its history would reach Temporal's 50 MB limit "
+                 "near N = {limit}")  # fmt: skip
 
 
 def script_for(steps: int) -> Any:
@@ -76,38 +85,67 @@ def _checked(result: RunResult, model: ScriptedModelServer | None = None) -> Run
 
 
 async def run_steps(
-    ctx: Context, steps: int, deepagents: tuple[Path | None, str], workdir: Path
-) -> list[RunResult]:
-    results = []
-    with ScriptedModelServer(default=script_for(steps)) as model:
-        os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = model.base_url, "bench"
-        results.append(_checked(await run_generated(ctx, steps, workdir), model))
-        requests = model.requests  # the same conversation, for the model's own time
-    with ScriptedModelServer(default=script_for(steps)) as model:
-        results.append(_checked(await run_model_only(ctx, steps, model.base_url, requests), model))
-    del requests
-    with ScriptedModelServer(default=script_for(steps)) as model:
-        os.environ["OPENAI_BASE_URL"] = model.base_url
-        results.append(_checked(await run_floor(ctx, steps), model))
-    with ScriptedModelServer(default=script_for(steps)) as model:
-        python, note = deepagents
-        found = await run_deepagents(ctx, steps, python, note, model.base_url)
-        results.append(_checked(found, model))
-    results.append(_checked(await run_engine_limit(ctx, steps)))
+    ctx: Context, steps: int, args: argparse.Namespace, deepagents: tuple[Path | None, str],
+    workdir: Path,
+) -> list[RunResult]:  # fmt: skip
+    """Every implementation once at ``steps``; the generated code, the model's own time and the
+    engine limit ``--repeat`` times in turn, each reported by its median run."""
+    rounds: dict[str, list[RunResult]] = {"generated": [], "model": [], "engine": []}
+    for round_ in range(args.repeat):
+        with ScriptedModelServer(default=script_for(steps)) as model:
+            os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = model.base_url, "bench"
+            found = await run_generated(ctx, steps, workdir / f"r{round_}")
+            rounds["generated"].append(_checked(found, model))
+            requests = model.requests  # the same conversation, for the model's own time
+        with ScriptedModelServer(default=script_for(steps)) as model:
+            found = await run_model_only(ctx, steps, model.base_url, requests)
+            rounds["model"].append(_checked(found, model))
+        del requests
+        rounds["engine"].append(_checked(await run_engine_limit(ctx, steps)))
+    results = [_median(runs) for runs in rounds.values()]
+    results += [await _peer(ctx, steps, args, "floor", deepagents)]
+    results += [await _peer(ctx, steps, args, "deepagents", deepagents)]
     return results
+
+
+def _median(runs: list[RunResult]) -> RunResult:
+    """The run with the median wall time (of the completed ones, if any completed)."""
+    completed = [r for r in runs if r.status == "completed" and r.wall is not None]
+    if not completed:
+        return runs[0]
+    chosen = sorted(completed, key=lambda r: r.wall or 0.0)[(len(completed) - 1) // 2]
+    if len(runs) > 1:
+        walls = ", ".join(f"{r.wall:.2f}" for r in runs if r.wall is not None)
+        chosen.note = "; ".join(n for n in (chosen.note, f"median of {len(runs)}: {walls} s") if n)
+    return chosen
+
+
+async def _peer(
+    ctx: Context, steps: int, args: argparse.Namespace, name: str,
+    deepagents: tuple[Path | None, str],
+) -> RunResult:  # fmt: skip
+    if steps > args.peer_max_steps:
+        return RunResult(name, ctx.limiter, steps, "not run", note=PEER_CAP_NOTE.format(
+            cap=args.peer_max_steps, limit=PEER_HISTORY_LIMIT_STEPS[name]))  # fmt: skip
+    with ScriptedModelServer(default=script_for(steps)) as model:
+        if name == "floor":
+            os.environ["OPENAI_BASE_URL"] = model.base_url
+            return _checked(await run_floor(ctx, steps), model)
+        python, note = deepagents
+        return _checked(await run_deepagents(ctx, steps, python, note, model.base_url), model)
 
 
 async def run_setting(
     limiter: str, args: argparse.Namespace, deepagents: tuple[Path | None, str], workdir: Path
 ) -> list[RunResult]:
     results: list[RunResult] = []
-    with TemporalDevServer(extra_args=RAISED if limiter == "raised" else ()) as server:
+    with TemporalDevServer(dynamic_config=LIMITER_CONFIG[limiter]) as server:
         counting = Counting()
         client = await Client.connect(server.address, interceptors=[counting])
         ctx = Context(client, counting, server.address, limiter, args.timeout_base,
                       args.timeout_per_step)  # fmt: skip
         for steps in args.steps:
-            results += await run_steps(ctx, steps, deepagents, workdir)
+            results += await run_steps(ctx, steps, args, deepagents, workdir / limiter / str(steps))
     return results
 
 
@@ -174,6 +212,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--timeout-per-step", type=float, default=2.0)
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of the generated code, the model's own time and the engine limit per N "
+        "(the median is reported; default 3)",
+    )
+    parser.add_argument(
+        "--peer-max-steps",
+        type=int,
+        default=200,
+        help="largest N at which the floor and temporalio-deepagents run (default 200: "
+        "above it their history heads for Temporal's 50 MB limit)",
+    )
+    parser.add_argument(
         "--write-docs",
         action="store_true",
         help="write the tables into docs/benchmarks.md and draw docs/img/",
@@ -181,9 +233,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--results", type=Path, default=HERE / "results" / "tool_loop.json")
     args = parser.parse_args(argv)  # fmt: skip
     if args.quick:
-        args.steps, args.limiter = "10", "raised"
+        args.steps, args.limiter, args.repeat = "10", "raised", 1
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     args.limiter = [s.strip() for s in args.limiter.split(",") if s.strip()]
+    if args.repeat < 1:
+        parser.error("--repeat needs at least 1")
     if not args.steps or not set(args.limiter) <= {"raised", "default"} or not args.limiter:
         parser.error("--steps needs numbers; --limiter takes raised and/or default")
     return args

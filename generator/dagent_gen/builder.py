@@ -225,9 +225,10 @@ def _write_failed(root: Path, err: OSError) -> Diagnostic:
 def _remove_stale_temporaries(root: Path, prepared: Prepared) -> None:
     """Temporary files a killed earlier build left next to the files this build owns."""
     paths = [f.path for f in (prepared.plan.files if prepared.plan else [])]
-    for path in paths + [f.path for f in prepared.state]:
-        for leftover in stale_temporaries(root / path):
-            leftover.unlink(missing_ok=True)
+    for leftover in stale_temporaries(
+        *(root / path for path in paths + [f.path for f in prepared.state])
+    ):
+        leftover.unlink(missing_ok=True)
 
 
 def unified_diff(item: FilePlan) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 # mkstemp's random part: 8 characters of this alphabet (CPython's tempfile._RandomNameSequence).
 _TEMP_RANDOM = r"[a-z0-9_]{8}"
+_TEMPORARY = re.compile(rf"\.(.+)\.{_TEMP_RANDOM}\.tmp")  # atomic_write's temporary of group 1
 
 
 class UnsafePathError(ValueError):
@@ -77,18 +78,27 @@ def atomic_write(path: Path, content: str, *, within: Path | None = None) -> boo
     return True
 
 
-def stale_temporaries(target: Path) -> list[Path]:
+def stale_temporaries(*targets: Path) -> list[Path]:
     """Temporary siblings an earlier, killed ``atomic_write(target)`` may have left behind.
 
-    Only names of exactly the writer's pattern for this target match, so nothing else is ever
-    taken for one.
+    Only names of exactly the writer's pattern for one of the targets match, so nothing else is
+    ever taken for one. Each folder is listed once, however many targets it holds (a project of
+    100 agents has a thousand files in one folder).
     """
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.{_TEMP_RANDOM}\.tmp")
-    try:
-        siblings = list(target.parent.iterdir())
-    except OSError:
-        return []
-    return [p for p in siblings if pattern.fullmatch(p.name) and p.is_file()]
+    names: dict[Path, set[str]] = {}
+    for target in targets:
+        names.setdefault(target.parent, set()).add(target.name)
+    found: list[Path] = []
+    for folder, wanted in names.items():
+        try:
+            siblings = list(folder.iterdir())
+        except OSError:
+            continue
+        for path in siblings:
+            match = _TEMPORARY.fullmatch(path.name)
+            if match and match.group(1) in wanted and path.is_file():
+                found.append(path)
+    return found
 
 
 def remove_file(path: Path, stop_at: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -265,3 +266,22 @@ def test_plain_paths_are_safe(tmp_path: Path) -> None:
     assert resolve_inside(tmp_path, "pkg/x.py") == tmp_path / "pkg" / "x.py"
     assert resolve_inside(tmp_path, ".dagent/base/x.base", ".dagent/base") is not None
     assert resolve_inside(tmp_path, "pkg/x.py", ".dagent/base") is None
+
+
+def test_stale_temporaries_of_many_targets_list_each_folder_once(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    targets = [tmp_path / f"t{i}.py" for i in range(50)] + [tmp_path / "sub" / "s.py"]
+    leftovers = [tmp_path / ".t7.py.abcd_123.tmp", tmp_path / "sub" / ".s.py.zzzzzzzz.tmp"]
+    for path in [*leftovers, tmp_path / ".t7.py.tmp", tmp_path / ".u.py.abcd_123.tmp"]:
+        path.write_text("")
+    listed: list[Path] = []
+    iterdir = Path.iterdir
+
+    def counting(self: Path) -> Any:
+        listed.append(self)
+        return iterdir(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "iterdir", counting)
+        assert sorted(stale_temporaries(*targets)) == sorted(leftovers)
+    assert sorted(listed) == [tmp_path, tmp_path / "sub"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from dagent_gen.runtime import conversation
 from dagent_gen.runtime.conversation import (
     ConversationCache,
     ConversationDigests,
@@ -98,6 +99,11 @@ def test_hand_edits_of_old_messages_reach_the_model() -> None:
         lambda messages: messages.__setitem__(0, ChatMessage(role="system", content="new")),
         lambda messages: setattr(messages[2].tool_calls[0], "arguments", '{"x": 1}'),
         lambda messages: setattr(messages[3], "tool_call_id", "other"),
+        lambda messages: setattr(messages[1], "content", "an edited task"),
+        lambda messages: setattr(messages[3], "role", "user"),
+        lambda messages: messages[2].tool_calls.append(ToolCall(id="x", name="y", arguments="")),
+        lambda messages: messages[4].tool_calls.clear(),
+        lambda messages: messages.__delitem__(slice(4, None)),  # the newest exchanges dropped
     ],
 )
 def test_every_kind_of_edit_reaches_the_model(edit: object) -> None:
@@ -299,3 +305,40 @@ def test_new_messages_of_any_shape_reach_the_model_exactly(odd: ChatMessage) -> 
         odd.tool_calls.append(ToolCall("odd", "step", "{}"))
     run.messages.append(odd)
     assert run.model_view() == run.messages
+
+
+def test_a_step_hashes_only_its_new_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow side compares the old messages field by field and hashes only the new ones
+    (their digests and the conversation's chain digest): its cost per step does not grow with
+    the conversation."""
+    hashed: list[ChatMessage] = []
+    chained: list[str] = []
+
+    def counting(message: ChatMessage) -> str:
+        hashed.append(message)
+        return message_digest(message)
+
+    chain = conversation.chain
+
+    def counting_chain(previous: str, digest: str) -> str:
+        chained.append(digest)
+        return chain(previous, digest)
+
+    def request(run: Run) -> ModelRequest:
+        hashed.clear()
+        chained.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(conversation, "message_digest", counting)
+            patch.setattr(conversation, "chain", counting_chain)
+            return run.digests.request("agent", run.messages, "auto")
+
+    run = Run(ConversationCache())
+    for i in range(30):
+        assert run.model_view(request(run)) == run.messages
+        assert hashed == (run.messages if i == 0 else run.messages[-2:])
+        assert len(chained) == (0 if i == 0 else 2)  # the previous request's new messages
+        run.step(i)
+    run.messages[5].content = "edited"  # an edit: that message and those after it again
+    assert run.model_view(request(run)) == run.messages
+    assert hashed == run.messages[5:]
+    assert len(chained) == len(run.messages) - 2 - 5

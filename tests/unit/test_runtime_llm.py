@@ -139,3 +139,61 @@ def test_only_the_answer_calls_carry_the_schema_and_are_validated(
     assert [r["response_format"] for r in server.requests[1:]] == [FORMAT, FORMAT]
     assert replies[0].invalid is not None and "- buy: Field required" in replies[0].invalid
     assert replies[1].invalid is None
+
+
+def test_warm_up_builds_the_client_the_first_call_uses(server: ScriptedModelServer) -> None:
+    llm._clients.clear()
+    llm.warm_up()
+    warmed = dict(llm._clients)
+    assert len(warmed) == 1
+    server.add(text("hello"))
+    assert call_model(conversation()).message().content == "hello"
+    assert llm._clients == warmed  # no second client: the call used the warmed one
+
+
+def test_warm_up_without_an_api_key_skips_and_the_call_says_why(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    llm._clients.clear()
+    llm.warm_up()  # never fails the worker
+    assert llm._clients == {}
+    with pytest.raises(Exception, match="OPENAI_API_KEY is not set"):
+        call_model(conversation())
+
+
+def test_each_call_converts_only_its_new_messages(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converted: list[ChatMessage] = []
+    to_openai = llm._to_openai
+
+    def counting(message: ChatMessage) -> dict[str, Any]:
+        converted.append(message)
+        return to_openai(message)
+
+    monkeypatch.setattr(llm, "_to_openai", counting)
+    messages, digests = conversation(), ConversationDigests()
+    server.add(tool_calls(call("t", {})), text("one"), text("two"))
+    first = call_model(messages, digests=digests).message()
+    messages += [first, ChatMessage(role="tool", content="r", tool_call_id=first.tool_calls[0].id)]
+    CACHE.remember_text("r")  # as the tool activity would
+    converted.clear()
+    call_model(messages, digests=digests)
+    assert converted == messages[2:]
+    assert server.requests[-1]["messages"] == [to_openai(m) for m in messages]
+    assert server.violations == []
+
+
+def test_the_wire_cache_converts_again_from_the_first_other_message() -> None:
+    wire = llm._WireCache(runs=1)
+    messages = [*conversation(), ChatMessage(role="user", content="more")]
+    assert wire.messages("a", messages) == [llm._to_openai(m) for m in messages]
+    edited = [messages[0], ChatMessage(role="user", content="edited"), messages[2]]
+    assert [m["content"] for m in wire.messages("a", edited)] == [
+        "You are terse.",
+        "edited",
+        "more",
+    ]
+    wire.messages("b", messages)  # one run kept: "a" is forgotten
+    assert wire.messages("a", edited[:1]) == [llm._to_openai(edited[0])]

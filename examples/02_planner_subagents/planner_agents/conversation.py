@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from typing import TypeVar
 
 from .messages import ROLES
@@ -96,6 +97,52 @@ def ref_digest(ref: MessageRef) -> str:
     raise ConversationUnavailableError(f"not a message reference: {ref!r}")
 
 
+@dataclass
+class _Snapshot:
+    """The fields of some messages, column by column: lists of the very strings the messages
+    hold, so comparing a conversation with the previous request's is a few C-level list
+    comparisons, with no hashing and no new object per message (which would also feed the
+    garbage collector on every step)."""
+
+    by_message: tuple[list[Any], ...]  # role, content, tool_call_id, number of tool calls
+    by_call: tuple[list[str], ...]  # id, name, arguments of every tool call, in order
+
+    @classmethod
+    def of(cls, messages: list[ChatMessage]) -> _Snapshot:
+        calls = [call for message in messages for call in message.tool_calls]
+        return cls(
+            (
+                [m.role for m in messages],
+                [m.content for m in messages],
+                [m.tool_call_id for m in messages],
+                [len(m.tool_calls) for m in messages],
+            ),
+            ([c.id for c in calls], [c.name for c in calls], [c.arguments for c in calls]),
+        )
+
+    def same_prefix(self, old: _Snapshot) -> int:
+        """How many leading messages are equal to the first messages of ``old``."""
+        same = min(len(self.by_message[0]), len(old.by_message[0]))
+        for new, was in zip(self.by_message, old.by_message, strict=True):
+            same = _same_prefix(new, was, same)
+        calls = min(len(self.by_call[0]), len(old.by_call[0]))
+        for new, was in zip(self.by_call, old.by_call, strict=True):
+            calls = _same_prefix(new, was, calls)
+        counts, total = self.by_message[3], 0  # equal up to ``same``: the calls line up
+        for i in range(same):
+            total += counts[i]
+            if total > calls:  # message i holds the first call that differs
+                return i
+        return same
+
+
+def _same_prefix(new: list[Any], old: list[Any], limit: int) -> int:
+    """How many of the first ``limit`` items of ``new`` and ``old`` are equal before one differs."""
+    if new[:limit] == old[:limit]:
+        return limit
+    return next(i for i in range(limit) if new[i] != old[i])
+
+
 def chain(previous: str, digest: str) -> str:
     """The digest of a conversation extended by one message."""
     return text_digest(previous + digest)
@@ -104,15 +151,19 @@ def chain(previous: str, digest: str) -> str:
 class ConversationDigests:
     """Workflow side: describes the conversation for each ``call_model`` request.
 
-    Digests are memoised by message content, so a step hashes only new or edited messages.
+    Remembers each message of the previous request by its fields and digest, and the chain
+    digests of its prefixes: a step compares the fields (no hashing) and hashes only new or
+    edited messages, so its cost barely grows with the conversation.
     """
 
     def __init__(self, sent: int = 0) -> None:
-        self._memo: dict[tuple[object, ...], str] = {}
         # messages of the previous request; a run continued as new passes the old run's count,
         # so its first request names only the newer messages and the worker's cache (keyed by
         # workflow id) still holds the rest
         self._sent = sent
+        self._seen = _Snapshot.of([])  # the previous request's messages, field by field
+        self._digests: list[str] = []  # their digests
+        self._chain = [""]  # _chain[i]: digest of the first i of them
 
     @property
     def sent(self) -> int:
@@ -124,28 +175,26 @@ class ConversationDigests:
     ) -> ModelRequest:
         """``tools``: the key of the tool sets listed at run time (``DiscoveredTools.key``)."""
         start = min(self._sent, len(messages))
-        memo: dict[tuple[object, ...], str] = {}
-        prefix = ""
-        for message in messages[:start]:
-            prefix = chain(prefix, self._digest(message, memo))
-        new = [self._ref(message, self._digest(message, memo)) for message in messages[start:]]
-        self._memo = memo  # forget messages no longer in the conversation
+        seen = _Snapshot.of(messages)
+        same = seen.same_prefix(self._seen)  # leading messages unchanged since then
+        digests = self._digests[:same] + [message_digest(m) for m in messages[same:]]
+        chained = self._chain[: min(same, start) + 1]
+        for digest in digests[len(chained) - 1 : start]:
+            chained.append(chain(chained[-1], digest))
+        new = [
+            self._ref(message, digest)
+            for message, digest in zip(messages[start:], digests[start:], strict=True)
+        ]
+        self._seen, self._digests, self._chain = seen, digests, chained
         self._sent = len(messages)
         return ModelRequest(
             agent=agent,
             message_count=len(messages),
             tool_choice=tool_choice,
-            prefix_digest=prefix,
+            prefix_digest=chained[start],
             new=new,
             tools=tools,
         )
-
-    def _digest(self, message: ChatMessage, memo: dict[tuple[object, ...], str]) -> str:
-        calls = tuple((call.id, call.name, call.arguments) for call in message.tool_calls)
-        key = (message.role, message.content, message.tool_call_id, calls)
-        digest = self._memo.get(key) or message_digest(message)
-        memo[key] = digest
-        return digest
 
     @staticmethod
     def _ref(message: ChatMessage, digest: str) -> MessageRef:

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from planner_agents.agents import TASK_QUEUE
 from planner_agents.connection import connect
+from planner_agents.llm import warm_up
 from planner_agents.tools import ALL_ACTIVITIES
 from planner_agents.tracing import TracingSetupError
 from planner_agents.tracing import tracing_interceptors
@@ -80,7 +81,8 @@ def max_activities() -> int:
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:
     slots = max_activities()
     interceptors = tracing_interceptors()  # [] unless DAGENT_TRACING is set
-    client = await connect()
+    # the model clients are built (~0.5 s, once) while the worker connects, not in a first run
+    client, _ = await asyncio.gather(connect(), asyncio.to_thread(warm_up))
     with ThreadPoolExecutor(max_workers=slots) as executor:
         worker = Worker(
             client,

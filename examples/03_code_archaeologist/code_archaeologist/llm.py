@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -69,12 +70,13 @@ async def call_model(request: ModelRequest) -> ModelReply:
     spec = AGENTS[request.agent]
     messages = await _conversation(request)
     tools = [*spec.tools, *await _discovered_tools(request)]
+    wire = _WIRE.messages(activity.info().workflow_id or "", messages)
     if spec.stream:
-        message, usage = await _streamed(spec, messages, tools, request.tool_choice)
+        message, usage = await _streamed(spec, wire, tools, request.tool_choice)
     else:
         heartbeat = asyncio.create_task(_heartbeat())
         try:
-            completion = await _request(spec, messages, tools, request.tool_choice)
+            completion = await _request(spec, wire, tools, request.tool_choice)
         finally:
             heartbeat.cancel()
         message, usage = _reply(completion)
@@ -89,7 +91,7 @@ async def call_model(request: ModelRequest) -> ModelReply:
 
 
 async def _streamed(
-    spec: AgentSpec, messages: list[ChatMessage], tools: list[dict[str, Any]], tool_choice: str
+    spec: AgentSpec, messages: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choice: str
 ) -> tuple[ChatMessage, Usage | None]:
     reply = StreamedReply()
 
@@ -114,15 +116,12 @@ async def _streamed(
 
 async def _request(
     spec: AgentSpec,
-    messages: list[ChatMessage],
+    messages: list[dict[str, Any]],
     tools: list[dict[str, Any]],
     tool_choice: str,
     stream: bool = False,
 ) -> Any:
-    body: dict[str, Any] = {
-        "model": spec.model,
-        "messages": [_to_openai(message) for message in messages],
-    }
+    body: dict[str, Any] = {"model": spec.model, "messages": messages}
     if tools:
         body["tools"] = tools
         body["tool_choice"] = _tool_choice(tool_choice)
@@ -149,6 +148,20 @@ async def _request(
         raise ApplicationError(
             f"model API unreachable: {err}", type="ModelAPIUnavailable"
         ) from None
+
+
+def warm_up() -> None:
+    """Create the model clients of every agent now, not in the first model call.
+
+    The first client of a process imports the parts of openai and httpx it loads lazily and
+    builds a TLS context (~0.5-0.7 s); the worker calls this when it starts, so no run pays for
+    it. An agent whose API key is not set is skipped: its first model call reports that.
+    """
+    for spec in AGENTS.values():
+        try:
+            _client(spec)
+        except Exception:  # never stop the worker: the first model call reports the problem
+            continue
 
 
 def _client(spec: AgentSpec) -> openai.AsyncOpenAI:
@@ -259,6 +272,32 @@ async def _heartbeat(
         activity.heartbeat(*details())
 
 
+class _WireCache:
+    """Each workflow's messages as the request's JSON objects, kept between its model calls:
+    a call converts only the messages that are new since the previous one (the conversation
+    cache hands back the same message objects, which nothing changes in place)."""
+
+    def __init__(self, runs: int = 512) -> None:
+        self.runs = runs
+        self._runs: OrderedDict[str, tuple[list[ChatMessage], list[dict[str, Any]]]] = OrderedDict()
+
+    def messages(self, workflow_id: str, messages: list[ChatMessage]) -> list[dict[str, Any]]:
+        old, wire = self._runs.pop(workflow_id, ([], []))
+        same = 0
+        for before, now in zip(old, messages, strict=False):
+            if before is not now:
+                break
+            same += 1
+        wire = wire[:same] + [_to_openai(message) for message in messages[same:]]
+        self._runs[workflow_id] = (messages, wire)
+        while len(self._runs) > self.runs:
+            self._runs.popitem(last=False)
+        return wire
+
+
+_WIRE = _WireCache()
+
+
 def _to_openai(message: ChatMessage) -> dict[str, Any]:
     content = None if message.content is None else _utf8(message.content)
     data: dict[str, Any] = {"role": message.role, "content": content}
@@ -282,7 +321,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _utf8(text: str) -> str:
     """``text`` without lone surrogates (a tool's text decoded with ``surrogateescape``, a JSON
     ``"\\udc80"``): UTF-8 cannot carry them, and the request would fail on every retry."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _reply(completion: ChatCompletion) -> tuple[ChatMessage, Usage | None]:

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from options_agent.agents import TASK_QUEUE
 from options_agent.connection import connect
+from options_agent.llm import warm_up
 from options_agent.tools import ALL_ACTIVITIES
 from options_agent.tracing import TracingSetupError
 from options_agent.tracing import tracing_interceptors
@@ -80,7 +81,8 @@ def max_activities() -> int:
 async def run_worker(task_queue: str = TASK_QUEUE) -> None:
     slots = max_activities()
     interceptors = tracing_interceptors()  # [] unless DAGENT_TRACING is set
-    client = await connect()
+    # the model clients are built (~0.5 s, once) while the worker connects, not in a first run
+    client, _ = await asyncio.gather(connect(), asyncio.to_thread(warm_up))
     # Local tools have slots of their own and share the thread pool: a thread for every slot.
     with ThreadPoolExecutor(max_workers=2 * slots) as executor:
         worker = Worker(
