@@ -138,12 +138,13 @@ def test_planning_run_with_tools_and_writer_subagent(
     # each call_model input names the agent, the tool choice and digests of the conversation;
     # only prompts the workflow wrote itself travel inline (no activity result holds them)
     inputs = parent.activity_inputs("call_model")
-    keys = {"agent", "message_count", "tool_choice", "prefix_digest", "new"}
+    keys = {"agent", "message_count", "tool_choice", "prefix_digest", "new", "tools"}
     assert all(set(item) == keys for item in inputs)
     inline = {ref[1] for item in inputs for ref in item["new"] if ref[0] == "inline"}
     assert inline == {"system", "user"}
     # model replies by digest alone, tool results by the digest of their text
     assert {ref[0] for item in inputs for ref in item["new"]} == {"inline", "reply", "tool"}
+    assert all(item["tools"] == "" for item in inputs)  # no MCP server listed at run time
     assert inputs[0]["tool_choice"] == "write_todos"
     assert inputs[-1]["tool_choice"] == "none"
 
