@@ -163,6 +163,11 @@ def test_approve_edit_reject_and_refused_decisions(
         await handle.execute_update("decide", {"id": "c", "decision": "reject", "message": "no"})
         assert "already" in await refused(handle, {"id": "a", "decision": "reject"})
         result: dict[str, Any] = await asyncio.wait_for(handle.result(), timeout=60)
+        late = await asyncio.to_thread(
+            client_command, project, temporal_server, "approve", handle.id, "a"
+        )  # the run has completed: a clear error, not a traceback
+        assert late.returncode == 2 and "cannot reach workflow" in late.stderr, late.stderr
+        assert "Traceback" not in late.stderr
         return result
 
     output = asyncio.run(scenario())

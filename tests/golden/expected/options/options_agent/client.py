@@ -234,7 +234,7 @@ def approval_main(argv: list[str]) -> None:
     except WorkflowUpdateFailedError as err:
         print(f"decision refused: {refusal(err)}", file=sys.stderr)
         sys.exit(1)
-    except RuntimeError as err:  # connection problems and unknown workflows
+    except (RuntimeError, RPCError) as err:  # no connection; an unknown or finished workflow
         print(f"cannot reach workflow {args.workflow_id!r}: {err}", file=sys.stderr)
         sys.exit(2)
 
