@@ -65,6 +65,7 @@ COMMON_FILES = {
     "{pkg}/client.py",
     "{pkg}/connection.py",
     "{pkg}/conversation.py",
+    "{pkg}/discovered.py",
     "{pkg}/inbox.py",
     "{pkg}/llm.py",
     "{pkg}/loop_support.py",

@@ -23,6 +23,7 @@ configuration fail at once instead of retrying forever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections import OrderedDict
@@ -158,10 +159,9 @@ def warm_up() -> None:
     it. An agent whose API key is not set is skipped: its first model call reports that.
     """
     for spec in AGENTS.values():
-        try:
+        # never stop the worker: a missing key or a bad endpoint is reported by the first call
+        with contextlib.suppress(ApplicationError, openai.OpenAIError, ValueError):
             _client(spec)
-        except Exception:  # never stop the worker: the first model call reports the problem
-            continue
 
 
 def _client(spec: AgentSpec) -> openai.AsyncOpenAI:
