@@ -7,7 +7,14 @@ import json
 import pytest
 from temporalio.converter import default
 
-from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ModelReply, ToolCall, Usage
+from dagent_gen.runtime.messages import (
+    ChatMessage,
+    MessageWindow,
+    ModelReply,
+    ModelRequest,
+    ToolCall,
+    Usage,
+)
 
 CONVERTER = default().payload_converter
 GRPC_LIMIT = 4 * 1024 * 1024
@@ -98,3 +105,13 @@ def test_a_model_reply_carries_no_field_the_workflow_already_knows(message: Chat
     assert data["invalid"] is None
     assert data["usage"] == [1, 2, 3]
     assert all(isinstance(call, list) for call in data["calls"])
+
+
+@pytest.mark.parametrize("kind", [ModelRequest, ModelReply, ChatMessage, ToolCall])
+def test_per_step_payloads_have_evaluated_annotations(kind: type) -> None:
+    """Temporal's converter calls ``typing.get_type_hints`` on every decode: a string
+    annotation (``from __future__ import annotations``) is compiled and evaluated again each
+    time, inside the workflow sandbox on every step (about a third of a step's workflow
+    activation, measured). The types decoded on every step keep real annotations."""
+    strings = {name: hint for name, hint in kind.__annotations__.items() if isinstance(hint, str)}
+    assert strings == {}

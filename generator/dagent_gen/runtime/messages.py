@@ -4,8 +4,6 @@ Plain dataclasses: Temporal's default data converter serialises them as JSON obj
 Temporal client (in any language) can start an agent with ``{"task": "..."}``.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -35,7 +33,7 @@ class AgentInput:
     the workflow itself when it continues as new (see ``Continuation``)."""
 
     task: str
-    state: Continuation | None = None
+    state: "Continuation | None" = None  # defined below
 
 
 @dataclass
@@ -56,7 +54,7 @@ class Usage:
     total_tokens: int = 0
     cost_usd: float = 0.0
 
-    def add(self, other: Usage) -> None:
+    def add(self, other: "Usage") -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
@@ -85,7 +83,7 @@ class Continuation:
     conversation, the plan and the counters, so the new run resumes the step loop where the
     old one stopped (between two steps, nothing in flight)."""
 
-    messages: list[ChatMessage]
+    messages: "list[ChatMessage]"  # defined below
     todos: list[Todo] = field(default_factory=list)
     steps: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -98,7 +96,7 @@ class Continuation:
     usage_by_agent: dict[str, Usage] = field(default_factory=dict)
     # tools of MCP servers listed when the workflow started (discover = "runtime"), by server:
     # a continued run offers the same tools without listing them again
-    mcp_tools: dict[str, list[ListedTool]] = field(default_factory=dict)
+    mcp_tools: "dict[str, list[ListedTool]]" = field(default_factory=dict)
 
 
 @dataclass
@@ -248,7 +246,7 @@ class ModelReply:
     @classmethod
     def of(
         cls, message: ChatMessage, usage: Usage | None = None, invalid: str | None = None
-    ) -> ModelReply:
+    ) -> "ModelReply":
         calls = [[call.id, call.name, call.arguments] for call in message.tool_calls]
         tokens = []
         if usage is not None:
