@@ -180,9 +180,9 @@ async def run_floor(ctx: Context, steps: int) -> RunResult:
 
 async def run_engine_limit(ctx: Context, steps: int) -> RunResult:
     result = await run_workflow(
-        ctx, "engine", steps, "noop_loop", 2 * steps, [noop_loop.NoopLoop], [noop_loop.noop]
+        ctx, "engine", steps, "noop_loop", 2 * steps + 1, [noop_loop.NoopLoop], [noop_loop.noop]
     )
-    result.note = f"{2 * steps} no-op activities {result.note}".strip()
+    result.note = f"{2 * steps + 1} no-op activities {result.note}".strip()
     return result
 
 

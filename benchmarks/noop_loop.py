@@ -1,8 +1,9 @@
-"""The engine's limit for an N-step loop: 2N no-op activities in a row on the same server.
+"""The engine's limit for an N-step loop: 2N + 1 no-op activities in a row on the same server.
 
-An N-step tool loop needs at least N + 1 model calls and N tool calls, each a round trip
-through the server; this workflow makes 2N round trips that do nothing, so its wall time is
-what the server and the SDK cost before any agent code runs.
+An N-step tool loop that ends in an answer needs N + 1 model calls and N tool calls, each a
+round trip through the server; the benchmark runs this workflow with that many round trips
+that do nothing, so its wall time is what the server and the SDK cost before any agent code
+runs.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ STYLE = {
     "generated": ("dagent-gen (generated)", "tab:green", "o"),
     "floor": ("hand-written floor", "tab:blue", "s"),
     "deepagents": ("temporalio-deepagents", "tab:red", "^"),
-    "engine": ("engine limit (2N no-op activities)", "black", "."),
+    "engine": ("engine limit (2N + 1 no-op activities)", "black", "."),
     "model": ("scripted model's own time", "tab:gray", "."),
 }
 HISTORY_LIMIT = 50 * 2**20  # the server terminates a workflow whose history passes 50 MB

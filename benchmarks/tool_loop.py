@@ -10,7 +10,8 @@ Temporal dev server, in one run:
 1. the code dagent-gen generates from a small definition written here,
 2. the hand-written floor (``floor.py``),
 3. temporalio-deepagents, in its own virtual environment (``deepagents_env.py``),
-4. the engine's limit: 2N no-op activities (``noop_loop.py``),
+4. the engine's limit: 2N + 1 no-op activities (``noop_loop.py``), the activities an N-step
+   loop runs (N + 1 model calls, N tool calls),
 5. the scripted model's own time: the generated run's requests sent again with
    ``client.post``.
 
