@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,8 @@ class RunResult:
     queries: int | None = None
     actions: int | None = None
     note: str = ""
+    # with --repeat: the wall time of every round, in order (None: that round did not complete)
+    rounds: list[float | None] = field(default_factory=list)
 
 
 @dataclass

@@ -115,6 +115,7 @@ def _median(runs: list[RunResult]) -> RunResult:
     if not completed:
         return runs[0]
     chosen = sorted(completed, key=lambda r: r.wall or 0.0)[(len(completed) - 1) // 2]
+    chosen.rounds = [r.wall if r.status == "completed" else None for r in runs]
     if len(runs) > 1:
         walls = ", ".join(f"{r.wall:.2f}" for r in runs if r.wall is not None)
         chosen.note = "; ".join(n for n in (chosen.note, f"median of {len(runs)}: {walls} s") if n)

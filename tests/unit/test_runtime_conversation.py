@@ -21,6 +21,7 @@ from dagent_gen.runtime.conversation import (
     ref_digest,
     text_digest,
 )
+from dagent_gen.runtime.loop_support import tool_call_ids
 from dagent_gen.runtime.messages import ChatMessage, MessageWindow, ModelRequest, ToolCall
 
 
@@ -47,8 +48,15 @@ class Run:
         return MessageWindow(start=start, end=end, max_bytes=self.page_bytes).page(self.messages)
 
     def model_view(self, request: ModelRequest | None = None) -> list[ChatMessage]:
-        request = request or self.digests.request("agent", self.messages, "auto")
-        return asyncio.run(self.cache.conversation(self.workflow_id, request, self.fetch))
+        if request is not None:
+            return asyncio.run(self.cache.conversation(self.workflow_id, request, self.fetch))
+        request = self.digests.request("agent", self.messages, "auto")
+        seen = asyncio.run(self.cache.conversation(self.workflow_id, request, self.fetch))
+        # both sides keep the conversation's tool call ids a step at a time: after any edit,
+        # they are still exactly the ids in the messages (what keeps a reply's ids unique)
+        assert self.digests.call_ids == tool_call_ids(self.messages)
+        assert self.cache.call_ids(self.workflow_id) == tool_call_ids(seen)
+        return seen
 
     def step(self, i: int, *, produced_here: bool = True) -> None:
         """The model asks for tool ``step``; the tool answers (both activities in this process
@@ -114,6 +122,19 @@ def test_every_kind_of_edit_reaches_the_model(edit: object) -> None:
     edit(run.messages)  # type: ignore[operator]
     run.step(9)
     assert run.model_view() == run.messages
+
+
+def test_the_newest_messages_dropped_without_a_new_step() -> None:
+    """A request that covers fewer messages than the last one: the worker cuts its cached
+    conversation (and the tool call ids it keeps) back to the workflow's."""
+    run = Run(ConversationCache())
+    for i in range(3):
+        run.model_view()
+        run.step(i)
+    run.model_view()
+    del run.messages[-2:]  # the last exchange dropped, then the model is asked again
+    assert run.model_view() == run.messages
+    assert run.cache.call_ids(run.workflow_id) == {"c0", "c1"}
 
 
 def test_results_produced_elsewhere_are_queried_once() -> None:

@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.loop_support import last_reply_text
     from research_agent.loop_support import parse_arguments
     from research_agent.loop_support import parse_todos
-    from research_agent.loop_support import tool_call_ids
     from research_agent.loop_support import with_unique_call_ids
     from research_agent.messages import AgentInput
     from research_agent.messages import AgentOutput
@@ -224,7 +223,7 @@ class ResearcherWorkflow:
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         BUDGET.charge(self._usage, self._usage_by_agent, "researcher", reply.token_usage())
-        message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
+        message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for

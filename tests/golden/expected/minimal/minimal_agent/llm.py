@@ -43,7 +43,6 @@ from .conversation import CACHE
 from .conversation import ConversationUnavailableError
 from .discovered import TOOL_SETS
 from .discovered import ToolSetUnavailableError
-from .loop_support import tool_call_ids
 from .loop_support import with_unique_call_ids
 from .messages import ChatMessage
 from .messages import ListedTool
@@ -71,7 +70,8 @@ async def call_model(request: ModelRequest) -> ModelReply:
     spec = AGENTS[request.agent]
     messages = await _conversation(request)
     tools = [*spec.tools, *await _discovered_tools(request)]
-    wire = _WIRE.messages(activity.info().workflow_id or "", messages)
+    workflow_id = activity.info().workflow_id or ""
+    wire = _WIRE.messages(workflow_id, messages)
     if spec.stream:
         message, usage = await _streamed(spec, wire, tools, request.tool_choice)
     else:
@@ -82,7 +82,7 @@ async def call_model(request: ModelRequest) -> ModelReply:
             heartbeat.cancel()
         message, usage = _reply(completion)
     # a backend may reuse ids (``call_0`` every time): the workflow needs them unique
-    message = with_unique_call_ids(message, tool_call_ids(messages))
+    message = with_unique_call_ids(message, CACHE.call_ids(workflow_id))
     CACHE.remember_reply(message)  # the next request names it by digest
     invalid = None
     output = spec.output

@@ -101,7 +101,7 @@ class Continuation:
     mcp_tools: "dict[str, list[ListedTool]]" = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)  # slots: every step reads each message's fields (see ChatMessage)
 class ToolCall:
     """A function call requested by the model."""
 
@@ -145,9 +145,13 @@ class UserMessage:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ChatMessage:
-    """One Chat Completions message, kept by the workflow and served to the model activity."""
+    """One Chat Completions message, kept by the workflow and served to the model activity.
+
+    ``slots``: every step compares each message's fields with the previous request's (an edit
+    in place must reach the model); fields in slots are one memory read each, not a dict's.
+    """
 
     role: Role
     content: str | None = None

@@ -23,10 +23,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable
 from collections.abc import Callable
+from collections.abc import Set
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 from typing import TypeVar
 
+from .loop_support import tool_call_ids
 from .messages import ROLES
 from .messages import ChatMessage
 from .messages import MessageRef
@@ -164,11 +167,18 @@ class ConversationDigests:
         self._seen = _Snapshot.of([])  # the previous request's messages, field by field
         self._digests: list[str] = []  # their digests
         self._chain = [""]  # _chain[i]: digest of the first i of them
+        self._call_ids: set[str] = set()  # ids of their tool calls
 
     @property
     def sent(self) -> int:
         """How many messages the previous request covered."""
         return self._sent
+
+    @property
+    def call_ids(self) -> Set[str]:
+        """The ids of the tool calls in the previous request's messages (the conversation the
+        model answered): kept up to date a step at a time, not rebuilt from every message."""
+        return self._call_ids
 
     def request(
         self, agent: str, messages: list[ChatMessage], tool_choice: str, tools: str = ""
@@ -177,6 +187,10 @@ class ConversationDigests:
         start = min(self._sent, len(messages))
         seen = _Snapshot.of(messages)
         same = seen.same_prefix(self._seen)  # leading messages unchanged since then
+        if same == len(self._seen.by_message[0]):  # only appended to: the old calls all stay
+            self._call_ids.update(seen.by_call[0][len(self._seen.by_call[0]) :])
+        else:
+            self._call_ids = set(seen.by_call[0])
         digests = self._digests[:same] + [message_digest(m) for m in messages[same:]]
         chained = self._chain[: min(same, start) + 1]
         for digest in digests[len(chained) - 1 : start]:
@@ -214,6 +228,7 @@ class ConversationDigests:
 class _Entry:
     messages: list[ChatMessage]
     chain: list[str]  # chain[i]: digest of messages[:i]
+    call_ids: set[str] = field(default_factory=set)  # of the tool calls in messages
 
 
 class ConversationCache:
@@ -259,12 +274,13 @@ class ConversationCache:
             or entry.chain[start] != request.prefix_digest
         ):
             entry = _Entry(await _fetch_all(fetch, 0, start), [""])
-            _extend_chain(entry, entry.messages)
+            _extend(entry, entry.messages)
             if request.new and entry.chain[-1] != request.prefix_digest:
                 raise ConversationUnavailableError("the workflow's messages do not match")
-        else:
+        elif len(entry.messages) > start:  # messages removed or edited since: drop them
             del entry.messages[start:]
             del entry.chain[start + 1 :]
+            entry.call_ids = tool_call_ids(entry.messages)
         resolved = [self._resolve(ref) for ref in request.new]
         tail = [message for message in resolved if message is not None]
         if len(tail) < len(resolved):
@@ -272,9 +288,15 @@ class ConversationCache:
             if [message_digest(m) for m in tail] != [ref_digest(ref) for ref in request.new]:
                 raise ConversationUnavailableError("the workflow's new messages do not match")
         entry.messages.extend(tail)
-        _extend_chain(entry, tail)
+        _extend(entry, tail)
         _put(self._conversations, workflow_id, entry, self.runs)
         return list(entry.messages)
+
+    def call_ids(self, workflow_id: str) -> Set[str]:
+        """The ids of the tool calls in the conversation :meth:`conversation` last returned for
+        ``workflow_id`` (empty when it is not cached)."""
+        entry = self._conversations.get(workflow_id)
+        return entry.call_ids if entry is not None else frozenset()
 
     def _resolve(self, ref: MessageRef) -> ChatMessage | None:
         digest = ref_digest(ref)
@@ -315,9 +337,11 @@ async def _fetch_all(fetch: Fetch, start: int, end: int) -> list[ChatMessage]:
     return messages
 
 
-def _extend_chain(entry: _Entry, messages: list[ChatMessage]) -> None:
+def _extend(entry: _Entry, messages: list[ChatMessage]) -> None:
+    """``entry``'s chain digests and call ids, extended by ``messages`` (just appended)."""
     for message in messages:
         entry.chain.append(chain(entry.chain[-1], message_digest(message)))
+    entry.call_ids.update(tool_call_ids(messages))
 
 
 def _put(cache: OrderedDict[K, V], key: K, value: V, limit: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from collections.abc import Set
 from dataclasses import replace
 from typing import Any
 
@@ -95,18 +96,19 @@ def tool_call_ids(messages: Iterable[ChatMessage]) -> set[str]:
     return {call.id for message in messages for call in message.tool_calls}
 
 
-def with_unique_call_ids(reply: ChatMessage, taken: set[str]) -> ChatMessage:
+def with_unique_call_ids(reply: ChatMessage, taken: Set[str]) -> ChatMessage:
     """``reply`` with each tool call id that is empty or already ``taken`` renamed.
 
     Some OpenAI-compatible servers send ``call_0`` on every reply; tool messages answer calls by
     id, so the conversation needs them unique. Deterministic: the same conversation and reply
-    give the same ids, and a reply whose ids are unique is returned unchanged.
+    give the same ids, and a reply whose ids are unique is returned unchanged. ``taken`` is
+    only read (it may be a long conversation's set, kept between steps).
     """
-    seen = set(taken)
+    seen: set[str] = set()
     calls = []
     for call in reply.tool_calls:
         new_id, number = call.id, 1
-        while not new_id or new_id in seen:
+        while not new_id or new_id in taken or new_id in seen:
             number += 1
             new_id = f"{call.id or 'call'}~{number}"
         seen.add(new_id)

@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.loop_support import last_reply_text
     from options_agent.loop_support import parse_arguments
     from options_agent.loop_support import parse_todos
-    from options_agent.loop_support import tool_call_ids
     from options_agent.loop_support import with_unique_call_ids
     from options_agent.messages import AgentInput
     from options_agent.messages import AgentOutput
@@ -293,7 +292,7 @@ class LeadWorkflow:
         )
         BUDGET.charge(self._usage, self._usage_by_agent, "lead", reply.token_usage())
         self._invalid = reply.invalid
-        message = with_unique_call_ids(reply.message(), tool_call_ids(self._messages))
+        message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
