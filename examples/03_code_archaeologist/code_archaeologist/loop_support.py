@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from collections.abc import Set
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
@@ -96,7 +96,7 @@ def tool_call_ids(messages: Iterable[ChatMessage]) -> set[str]:
     return {call.id for message in messages for call in message.tool_calls}
 
 
-def with_unique_call_ids(reply: ChatMessage, taken: Set[str]) -> ChatMessage:
+def with_unique_call_ids(reply: ChatMessage, taken: AbstractSet[str]) -> ChatMessage:
     """``reply`` with each tool call id that is empty or already ``taken`` renamed.
 
     Some OpenAI-compatible servers send ``call_0`` on every reply; tool messages answer calls by

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable
 from collections.abc import Callable
-from collections.abc import Set
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -175,7 +175,7 @@ class ConversationDigests:
         return self._sent
 
     @property
-    def call_ids(self) -> Set[str]:
+    def call_ids(self) -> AbstractSet[str]:
         """The ids of the tool calls in the previous request's messages (the conversation the
         model answered): kept up to date a step at a time, not rebuilt from every message."""
         return self._call_ids
@@ -292,7 +292,7 @@ class ConversationCache:
         _put(self._conversations, workflow_id, entry, self.runs)
         return list(entry.messages)
 
-    def call_ids(self, workflow_id: str) -> Set[str]:
+    def call_ids(self, workflow_id: str) -> AbstractSet[str]:
         """The ids of the tool calls in the conversation :meth:`conversation` last returned for
         ``workflow_id`` (empty when it is not cached)."""
         entry = self._conversations.get(workflow_id)
