@@ -26,7 +26,16 @@ from dagent_gen.testing import (
     tool_calls,
 )
 
-from .support import EventLog, Project, StartWorker, connect, fetch_history, unique, write_project
+from .support import (
+    EventLog,
+    Project,
+    StartWorker,
+    connect,
+    decode,
+    fetch_history,
+    unique,
+    write_project,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -139,6 +148,12 @@ def test_a_long_run_continues_as_new_and_keeps_every_run_small(
             # last request: the rest is in the worker's cache under the same workflow id
             first_request = log.activity_inputs("call_model")[0]
             assert first_request["prefix_digest"] and len(first_request["new"]) <= 2
+            # the conversation it carries travels compressed (messages.pack_messages)
+            first_event = log.of("WORKFLOW_EXECUTION_STARTED")[0]
+            state = decode(
+                first_event.workflow_execution_started_event_attributes.input.payloads[0]
+            )
+            assert state["state"]["messages"] == [] and state["state"]["packed_messages"]
     assert sum(len(log.scheduled_activities()) for log in runs) == 2 * STEPS - 1
     assert runs[-1].events[-1].event_type == (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
 

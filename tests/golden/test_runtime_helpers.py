@@ -6,8 +6,13 @@ that the goldens carry exactly those modules and that they work as the package's
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +63,38 @@ def test_packages_without_builtin_tools_do_not_carry_their_modules() -> None:
     package = HERE / "expected" / "minimal" / "minimal_agent"
     for name in (*runtime.FILESYSTEM_MODULES, *runtime.SHELL_MODULES):
         assert not (package / name).exists()
+
+
+def test_the_worker_freezes_what_it_loaded_before_it_polls(
+    generated: ImportedPackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Full collections during runs skip the worker's startup heap: it is frozen after the
+    workflows are checked and before the worker polls (measured in docs/benchmarks.md)."""
+    worker = generated.module("worker")
+    seen: dict[str, Any] = {}
+
+    class PollingWorker:  # stands in for temporalio's Worker: records, then asks to stop
+        def __init__(self, client: object, **options: Any) -> None:
+            seen["frozen at construction"] = gc.get_freeze_count()
+
+        async def __aenter__(self) -> PollingWorker:
+            seen["frozen when polling"] = gc.get_freeze_count()
+            os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler sets its stop event
+            return self
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            return None
+
+    async def connect() -> object:
+        return object()
+
+    monkeypatch.setattr(worker, "Worker", PollingWorker)
+    monkeypatch.setattr(worker, "connect", connect)
+    monkeypatch.setattr(worker, "warm_up", lambda: None)
+    gc.unfreeze()
+    try:
+        asyncio.run(asyncio.wait_for(worker.run_worker("queue"), 30))
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
+    assert seen["frozen at construction"] == 0
+    assert seen["frozen when polling"] > 10_000  # the modules loaded, at least

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +20,13 @@ from dagent_gen.runtime.loop_support import (
     tool_call_ids,
     with_unique_call_ids,
 )
-from dagent_gen.runtime.messages import ChatMessage, Continuation, ToolCall
+from dagent_gen.runtime.messages import (
+    ChatMessage,
+    Continuation,
+    ToolCall,
+    pack_messages,
+    unpack_messages,
+)
 
 
 def test_tool_arguments_are_parsed_or_explained() -> None:
@@ -67,18 +75,56 @@ def encoded_size(value: object) -> int:
     return len(CONVERTER.to_payloads([value])[0].data)
 
 
+def random_text(chars: int, seed: int) -> str:
+    """CJK text that compression cannot shrink much: 3 bytes of UTF-8, 6 of JSON escapes."""
+    rng = random.Random(seed)
+    return "".join(chr(0x4E00 + rng.randrange(20_000)) for _ in range(chars))
+
+
 def long_conversation(results: int, chars: int) -> list[ChatMessage]:
     messages = [ChatMessage(role="system", content="s"), ChatMessage(role="user", content="u")]
     for i in range(results):
         messages.append(reply(f"c{i}"))
-        # CJK: 3 bytes of UTF-8 but 6 of JSON escapes, the costly case
-        messages.append(ChatMessage(role="tool", content="\u4e2d" * chars, tool_call_id=f"c{i}"))
+        messages.append(
+            ChatMessage(role="tool", content=random_text(chars, i), tool_call_id=f"c{i}")
+        )
     return messages
 
 
-def test_a_small_continuation_is_carried_unchanged() -> None:
-    state = Continuation(messages=long_conversation(10, 100), steps=10)
-    assert fitted_continuation(state, CONVERTER) is state
+def test_packed_messages_round_trip_exactly() -> None:
+    messages = [
+        ChatMessage(role="system", content="You help."),
+        ChatMessage(role="user", content="emoji \U0001f600, CJK \u4e2d, a lone \ud800, NUL \x00"),
+        ChatMessage(
+            role="assistant",
+            content=None,
+            tool_calls=[ToolCall(id="c1", name="f", arguments='{"a": 1}'), ToolCall("c2", "g", "")],
+        ),
+        ChatMessage(role="tool", content="", tool_call_id="c1"),
+        ChatMessage(role="tool", content="done", tool_call_id="c2"),
+    ]
+    packed = pack_messages(messages)
+    assert packed.isascii() and packed == pack_messages(messages)  # deterministic
+    assert unpack_messages(packed) == messages
+    assert unpack_messages(pack_messages([])) == []
+
+
+def test_a_continuation_carries_its_conversation_packed() -> None:
+    messages = [ChatMessage(role="system", content="s"), ChatMessage(role="user", content="u")]
+    for i in range(100):  # a tool loop whose results repeat much of their text, as real ones do
+        messages.append(reply(f"c{i}"))
+        content = f"step {i}: listed 20 files under src/ " + "src/module.py 1200 bytes; " * 20
+        messages.append(ChatMessage(role="tool", content=content, tool_call_id=f"c{i}"))
+    state = Continuation(messages=messages, steps=100, sent=201)
+    fitted = fitted_continuation(state, CONVERTER)
+    assert fitted.messages == [] and fitted.conversation() == messages
+    assert replace(fitted, packed_messages="") == replace(state, messages=[])  # all else kept
+    assert encoded_size(fitted) * 5 < encoded_size(state)
+
+
+def test_state_written_by_older_generated_code_still_reads() -> None:
+    messages = long_conversation(2, 10)
+    assert Continuation(messages=messages).conversation() == messages
 
 
 def test_an_oversized_continuation_sheds_its_oldest_tool_results_first() -> None:
@@ -86,16 +132,21 @@ def test_an_oversized_continuation_sheds_its_oldest_tool_results_first() -> None
     assert encoded_size(state) > 2_000_000  # the server would refuse it as one payload
     fitted = fitted_continuation(state, CONVERTER)
     assert encoded_size(fitted) <= CONTINUATION_MAX_BYTES
-    tools = [m for m in fitted.messages if m.role == "tool"]
+    conversation = fitted.conversation()
+    tools = [m for m in conversation if m.role == "tool"]
     shortened = [m for m in tools if "[elided when the run continued as new" in (m.content or "")]
     assert shortened and tools[: len(shortened)] == shortened  # the oldest ones, in order
+    assert len(shortened) < len(tools) - 10  # no more than it took (packed, most fit)
     assert tools[-1].content == state.messages[-1].content  # the newest kept whole
-    assert all((m.content or "").startswith("\u4e2d" * ELIDED_KEEP_CHARS) for m in shortened)
-    assert len(fitted.messages) == len(state.messages) and fitted.steps == 60
+    originals = [m for m in state.messages if m.role == "tool"]
+    for short, original in zip(shortened, originals, strict=False):
+        assert short.content is not None and original.content is not None
+        assert short.content.startswith(original.content[:ELIDED_KEEP_CHARS])
+    assert len(conversation) == len(state.messages) and fitted.steps == 60
 
 
 def test_a_continuation_that_cannot_fit_fails_clearly() -> None:
-    huge_prompt = ChatMessage(role="user", content="x" * 2_000_000)
+    huge_prompt = ChatMessage(role="user", content=random_text(1_000_000, 7))
     state = Continuation(messages=[huge_prompt])
     with pytest.raises(ApplicationError) as raised:
         fitted_continuation(state, CONVERTER)

@@ -25,6 +25,7 @@ from .messages import Continuation
 from .messages import Todo
 from .messages import TodoStatus
 from .messages import ToolCall
+from .messages import pack_messages
 
 WRITE_TODOS = "write_todos"  # the generator names it too; a test keeps the two equal
 # The continuation is one payload (Temporal refuses payloads over 2 MB) and the first event of
@@ -131,41 +132,68 @@ def fitted_continuation(
     converter: PayloadConverter,
     max_bytes: int = CONTINUATION_MAX_BYTES,
 ) -> Continuation:
-    """``state``, with its oldest long tool results shortened (each keeps its first
-    ``ELIDED_KEEP_CHARS`` characters and a note) until it encodes in ``max_bytes``.
+    """``state`` as the next run gets it: its conversation packed (``pack_messages``), with
+    its oldest long tool results shortened (each keeps its first ``ELIDED_KEEP_CHARS``
+    characters and a note) until it encodes in ``max_bytes``.
 
     Old observations are the bulk of a long conversation and the part the model needs least.
     When shortening them is not enough, the run fails with ``ConversationTooLarge`` instead
     of writing a payload the server refuses (that would fail every workflow task, forever).
     """
-    size = _encoded_size(state, converter)
-    if size <= max_bytes:
-        return state
-    messages = list(state.messages)
-    for index, message in enumerate(messages):
-        if size <= max_bytes:
-            break
+    messages = state.conversation()
+    fitted = _packed(state, messages)
+    size = _encoded_size(fitted, converter)
+    first = 0  # messages before this one are shortened already, or not worth it
+    margin = 1.1
+    while size > max_bytes:
+        # How much text to cut, at the compression the conversation gets as a whole; each
+        # round that falls short cuts twice as generously, so few rounds ever run.
+        ratio = len(fitted.packed_messages) / max(1, sum(map(_text_size, messages)))
+        to_cut = (size - max_bytes) * margin / max(ratio, 1e-6)
+        margin *= 2
+        cut, first = _elide_oldest(messages, first, to_cut)
+        if not cut:
+            raise ApplicationError(
+                f"the conversation takes {size} bytes, more than the {max_bytes} a continued "
+                "run can carry, even with its old tool results shortened",
+                type="ConversationTooLarge",
+                non_retryable=True,
+            )
+        fitted = _packed(state, messages)
+        size = _encoded_size(fitted, converter)
+    return fitted
+
+
+def _packed(state: Continuation, messages: list[ChatMessage]) -> Continuation:
+    return replace(state, messages=[], packed_messages=pack_messages(messages))
+
+
+def _elide_oldest(messages: list[ChatMessage], first: int, to_cut: float) -> tuple[int, int]:
+    """Shorten long tool results from ``first`` on, in place, until about ``to_cut``
+    characters are gone: (characters cut, where the next round starts)."""
+    cut = 0
+    index = first
+    while index < len(messages) and cut < to_cut:
+        message = messages[index]
+        index += 1
         content = message.content
         if message.role != "tool" or content is None or len(content) <= ELIDED_KEEP_CHARS:
             continue
         elided = len(content) - ELIDED_KEEP_CHARS
-        short = replace(
+        messages[index - 1] = replace(
             message,
             content=f"{content[:ELIDED_KEEP_CHARS]}\n[elided when the run continued as new: "
             f"{elided} more characters]",
         )
-        size -= _encoded_size(message, converter) - _encoded_size(short, converter)
-        messages[index] = short
-    fitted = replace(state, messages=messages)
-    size = _encoded_size(fitted, converter)  # exact, not the running estimate
-    if size > max_bytes:
-        raise ApplicationError(
-            f"the conversation takes {size} bytes, more than the {max_bytes} a continued run "
-            "can carry, even with its old tool results shortened",
-            type="ConversationTooLarge",
-            non_retryable=True,
-        )
-    return fitted
+        cut += _text_size(content) - _text_size(messages[index - 1].content)
+    return cut, index
+
+
+def _text_size(value: ChatMessage | str | None) -> int:
+    """Characters of the text as ``pack_messages`` writes it (JSON, ASCII escapes)."""
+    if isinstance(value, ChatMessage):
+        value = value.content
+    return len(json.dumps(value)) if value else 0
 
 
 def _encoded_size(value: object, converter: PayloadConverter) -> int:

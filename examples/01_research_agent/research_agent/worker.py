@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -93,6 +94,11 @@ async def run_worker(task_queue: str = TASK_QUEUE) -> None:
             max_concurrent_activities=slots,
             interceptors=interceptors,
         )
+        # What is loaded by now (modules, model clients, the workflows' checked definitions)
+        # lives as long as the worker: frozen, a full garbage collection during runs no longer
+        # walks it, a pause of ~70 ms on the event loop each time (docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

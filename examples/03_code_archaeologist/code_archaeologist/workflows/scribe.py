@@ -158,7 +158,7 @@ class ScribeWorkflow:
                 ChatMessage(role="user", content=input.task),
             ]
             return False
-        self._messages = list(state.messages)
+        self._messages = state.conversation()  # packed when the run continued as new
         self._todos = list(state.todos)
         self._steps = state.steps
         self._usage = state.usage

@@ -6,6 +6,9 @@ Plain dataclasses: Temporal's default data converter serialises them as JSON obj
 Temporal client (in any language) can start an agent with ``{"task": "..."}``.
 """
 
+import base64
+import json
+import zlib
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -83,7 +86,13 @@ class AgentOutput:
 class Continuation:
     """What a run hands to the next run of the same workflow when it continues as new: the
     conversation, the plan and the counters, so the new run resumes the step loop where the
-    old one stopped (between two steps, nothing in flight)."""
+    old one stopped (between two steps, nothing in flight).
+
+    Continue-as-new writes this state twice into history (the old run's last event, the new
+    run's first), and every message in it is already in the old run's history: so the
+    conversation travels compressed, in ``packed_messages`` (see ``pack_messages``), with
+    ``messages`` empty. ``conversation()`` reads either form (older generated code wrote
+    ``messages``)."""
 
     messages: "list[ChatMessage]"  # defined below
     todos: list[Todo] = field(default_factory=list)
@@ -99,6 +108,13 @@ class Continuation:
     # tools of MCP servers listed when the workflow started (discover = "runtime"), by server:
     # a continued run offers the same tools without listing them again
     mcp_tools: "dict[str, list[ListedTool]]" = field(default_factory=dict)
+    packed_messages: str = ""  # the conversation as ``pack_messages`` writes it ("": none)
+
+    def conversation(self) -> "list[ChatMessage]":
+        """The conversation this state carries, in whichever form it carries it."""
+        if self.packed_messages:
+            return unpack_messages(self.packed_messages)
+        return list(self.messages)
 
 
 @dataclass(slots=True)  # slots: every step reads each message's fields (see ChatMessage)
@@ -157,6 +173,37 @@ class ChatMessage:
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
+
+
+def pack_messages(messages: "list[ChatMessage]") -> str:
+    """The messages compressed, for a continued run's input: each as the JSON array
+    ``[role, content, tool_call_id, [[id, name, arguments], ...]]``, the list zlib-compressed
+    and base64-encoded. To read one by hand: ``json.loads(zlib.decompress(b64decode(text)))``.
+
+    JSON with ASCII escapes, so any text (a lone surrogate too) survives the round trip.
+    """
+    rows = [
+        [m.role, m.content, m.tool_call_id, [[c.id, c.name, c.arguments] for c in m.tool_calls]]
+        for m in messages
+    ]
+    data = json.dumps(rows, separators=(",", ":")).encode("ascii")
+    return base64.b64encode(zlib.compress(data, 6)).decode("ascii")
+
+
+def unpack_messages(packed: str) -> "list[ChatMessage]":
+    """The messages ``pack_messages`` packed."""
+    rows = json.loads(zlib.decompress(base64.b64decode(packed)))
+    return [
+        ChatMessage(
+            role=role,
+            content=content,
+            tool_call_id=tool_call_id,
+            tool_calls=[
+                ToolCall(id=i, name=name, arguments=arguments) for i, name, arguments in calls
+            ],
+        )
+        for role, content, tool_call_id, calls in rows
+    ]
 
 
 @dataclass
