@@ -168,12 +168,11 @@ async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
         warm_up = getattr(generated.module("llm"), "warm_up", None)
         if warm_up is not None:  # older generated code: the first run builds it
             warm_up()
-        if "gc.freeze()" in (project / "bench_agent" / "worker.py").read_text("utf-8"):
-            # as the generated worker does before it polls: what is loaded stays out of full
-            # collections. Process-wide: the untimed warm-up round does it first, so every
-            # timed run, the engine limit's and the floor's too, has it.
-            gc.collect()
-            gc.freeze()
+        # as the generated worker does before it polls (worker.py): what is loaded stays out
+        # of full collections. Process-wide: the untimed warm-up round does it first, so every
+        # timed run, the engine limit's and the floor's too, has it.
+        gc.collect()
+        gc.freeze()
         return await run_workflow(
             ctx, "generated", steps, "bench", {"task": "go"},
             generated.workflows, generated.activities,

@@ -148,7 +148,8 @@ def fitted_continuation(
     while size > max_bytes:
         # How much text to cut, at the compression the conversation gets as a whole; each
         # round that falls short cuts twice as generously, so few rounds ever run.
-        ratio = len(fitted.packed_messages) / max(1, sum(map(_text_size, messages)))
+        text = sum(_text_size(message.content) for message in messages)
+        ratio = len(fitted.packed_messages) / max(1, text)
         to_cut = (size - max_bytes) * margin / max(ratio, 1e-6)
         margin *= 2
         cut, first = _elide_oldest(messages, first, to_cut)
@@ -172,28 +173,26 @@ def _elide_oldest(messages: list[ChatMessage], first: int, to_cut: float) -> tup
     """Shorten long tool results from ``first`` on, in place, until about ``to_cut``
     characters are gone: (characters cut, where the next round starts)."""
     cut = 0
-    index = first
-    while index < len(messages) and cut < to_cut:
+    for index in range(first, len(messages)):
+        if cut >= to_cut:
+            return cut, index
         message = messages[index]
-        index += 1
         content = message.content
         if message.role != "tool" or content is None or len(content) <= ELIDED_KEEP_CHARS:
             continue
         elided = len(content) - ELIDED_KEEP_CHARS
-        messages[index - 1] = replace(
-            message,
-            content=f"{content[:ELIDED_KEEP_CHARS]}\n[elided when the run continued as new: "
-            f"{elided} more characters]",
+        short = (
+            f"{content[:ELIDED_KEEP_CHARS]}\n[elided when the run continued as new: "
+            f"{elided} more characters]"
         )
-        cut += _text_size(content) - _text_size(messages[index - 1].content)
-    return cut, index
+        messages[index] = replace(message, content=short)
+        cut += _text_size(content) - _text_size(short)
+    return cut, len(messages)
 
 
-def _text_size(value: ChatMessage | str | None) -> int:
+def _text_size(text: str | None) -> int:
     """Characters of the text as ``pack_messages`` writes it (JSON, ASCII escapes)."""
-    if isinstance(value, ChatMessage):
-        value = value.content
-    return len(json.dumps(value)) if value else 0
+    return len(json.dumps(text)) if text else 0
 
 
 def _encoded_size(value: object, converter: PayloadConverter) -> int:
