@@ -26,7 +26,7 @@ class ImportedPackage:
 
     @property
     def workflows(self) -> list[Any]:
-        return list(self.module("workflows").ALL_WORKFLOWS)
+        return list(self.module("all_workflows").ALL_WORKFLOWS)
 
     @property
     def activities(self) -> list[Any]:

@@ -45,7 +45,7 @@ RESERVED_ACTIVITY_NAMES = frozenset({"call_model", "summarize_conversation"})
 # rendered from templates, plus every runtime module a build may copy in (read from the folder,
 # so a new runtime module needs no second list).
 GENERATED_MODULES = frozenset(
-    {"agents", "client", "mcp_tools", "tools", "worker", "workflows"}
+    {"agents", "all_workflows", "client", "mcp_tools", "tools", "worker", "workflows"}
 ) | frozenset(
     path.stem
     for path in (Path(__file__).parent / "runtime").glob("*.py")

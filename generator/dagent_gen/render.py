@@ -101,6 +101,7 @@ def render_project(project: ProjectModel) -> list[GeneratedFile]:
     files = [
         render("package/__init__.py.j2", "__init__.py", Ownership.MANAGED),
         render("package/agents.py.j2", "agents.py", Ownership.MANAGED),
+        render("package/all_workflows.py.j2", "all_workflows.py", Ownership.MANAGED),
         *(runtime_module(package, name) for name in runtime_modules(project)),
         render("package/tools/__init__.py.j2", "tools/__init__.py", Ownership.MANAGED),
         render("package/workflows/__init__.py.j2", "workflows/__init__.py", Ownership.MANAGED),

@@ -31,7 +31,7 @@ def main() -> None:
     sys.path.insert(0, folder)
     importlib.import_module(f"{package}.worker")
     activities = importlib.import_module(f"{package}.tools").ALL_ACTIVITIES
-    workflows = importlib.import_module(f"{package}.workflows").ALL_WORKFLOWS
+    workflows = importlib.import_module(f"{package}.all_workflows").ALL_WORKFLOWS
     definitions = [workflow._Definition.must_from_class(cls) for cls in workflows]
     asyncio.run(_sandbox([d for d in definitions if d.name in sandboxed]))
     outputs = {}

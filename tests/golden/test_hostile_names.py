@@ -97,7 +97,8 @@ def module_problems(path: Path, root: Path) -> list[str]:
                 problems.append(f"{path.relative_to(root)}: {name!r} shadows the builtin")
     if submodules:  # a submodule's name is bound here too: no builtin may be used at run time
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - seen
-        used &= set(dir(builtins))
+        # only a name an agent or a tool may have can be a submodule's
+        used &= {name for name in dir(builtins) if name_problem("agent", name) is None}
         problems += [f"{path.relative_to(root)}: uses the builtin {name!r}" for name in used]
     return problems
 

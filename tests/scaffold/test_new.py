@@ -62,6 +62,7 @@ COMMON_FILES = {
     "{pkg}/budget.py",
     "{pkg}/agent_spec.py",
     "{pkg}/agents.py",
+    "{pkg}/all_workflows.py",
     "{pkg}/client.py",
     "{pkg}/connection.py",
     "{pkg}/conversation.py",

@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from research_agent.agents import TASK_QUEUE
+from research_agent.all_workflows import ALL_WORKFLOWS
 from research_agent.connection import connect
 from research_agent.llm import warm_up
 from research_agent.tools import ALL_ACTIVITIES
 from research_agent.tracing import TracingSetupError
 from research_agent.tracing import tracing_interceptors
-from research_agent.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"

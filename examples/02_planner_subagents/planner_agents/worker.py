@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from planner_agents.agents import TASK_QUEUE
+from planner_agents.all_workflows import ALL_WORKFLOWS
 from planner_agents.connection import connect
 from planner_agents.llm import warm_up
 from planner_agents.tools import ALL_ACTIVITIES
 from planner_agents.tracing import TracingSetupError
 from planner_agents.tracing import tracing_interceptors
-from planner_agents.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"

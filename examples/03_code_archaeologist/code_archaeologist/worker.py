@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from code_archaeologist.agents import TASK_QUEUE
+from code_archaeologist.all_workflows import ALL_WORKFLOWS
 from code_archaeologist.connection import connect
 from code_archaeologist.llm import warm_up
 from code_archaeologist.tools import ALL_ACTIVITIES
 from code_archaeologist.tracing import TracingSetupError
 from code_archaeologist.tracing import tracing_interceptors
-from code_archaeologist.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"

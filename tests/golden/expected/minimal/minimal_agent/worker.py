@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from minimal_agent.agents import TASK_QUEUE
+from minimal_agent.all_workflows import ALL_WORKFLOWS
 from minimal_agent.connection import connect
 from minimal_agent.llm import warm_up
 from minimal_agent.tools import ALL_ACTIVITIES
 from minimal_agent.tracing import TracingSetupError
 from minimal_agent.tracing import tracing_interceptors
-from minimal_agent.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"

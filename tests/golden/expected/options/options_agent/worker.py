@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from options_agent.agents import TASK_QUEUE
+from options_agent.all_workflows import ALL_WORKFLOWS
 from options_agent.connection import connect
 from options_agent.llm import warm_up
 from options_agent.tools import ALL_ACTIVITIES
 from options_agent.tracing import TracingSetupError
 from options_agent.tracing import tracing_interceptors
-from options_agent.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"

@@ -26,12 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.worker import Worker
 
 from toolkit_agent.agents import TASK_QUEUE
+from toolkit_agent.all_workflows import ALL_WORKFLOWS
 from toolkit_agent.connection import connect
 from toolkit_agent.llm import warm_up
 from toolkit_agent.tools import ALL_ACTIVITIES
 from toolkit_agent.tracing import TracingSetupError
 from toolkit_agent.tracing import tracing_interceptors
-from toolkit_agent.workflows import ALL_WORKFLOWS
 
 LOG_LEVEL_ENV = "DAGENT_LOG_LEVEL"
 MAX_ACTIVITIES_ENV = "DAGENT_MAX_ACTIVITIES"
