@@ -34,6 +34,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
 from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from options_agent.agents import TASK_QUEUE
@@ -261,7 +262,14 @@ def main() -> None:
         for cause in causes:
             print(f"  caused by: {cause}", file=sys.stderr)
         sys.exit(1)
-    except RuntimeError as err:  # connection problems surface as RuntimeError
+    except WorkflowAlreadyStartedError as err:
+        print(
+            f"cannot run agent {args.agent!r}: workflow {err.workflow_id!r} is already running "
+            "(give another --id, or leave it out)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    except (RuntimeError, RPCError) as err:  # no connection; the server refused the start
         print(f"cannot run agent {args.agent!r}: {err}", file=sys.stderr)
         sys.exit(2)
     if not args.follow:  # followed: the answer was the model's last text, already printed
