@@ -21,12 +21,11 @@ import tempfile
 from pathlib import Path
 
 from counters import Counting
-from loop_runs import DEFINITION, TOOLS, Context, RunResult, run_workflow
+from loop_runs import DEFINITION, Context, RunResult, build_bench_project, run_workflow
 from report import machine_description
 from temporalio.client import Client
 from tool_loop import script_for
 
-from dagent_gen.builder import apply, prepare
 from dagent_gen.generated_package import imported_package
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer
 
@@ -34,14 +33,9 @@ from dagent_gen.testing import ScriptedModelServer, TemporalDevServer
 async def run_once(ctx: Context, steps: int, local: bool, project: Path) -> RunResult:
     """Build (once per project folder) and run the loop; ``local`` sets the tool's key."""
     if not (project / "dagent.toml").exists():
-        project.mkdir()
         definition = DEFINITION.format(max_steps=steps + 2) + f"local = {str(local).lower()}\n"
-        (project / "dagent.toml").write_text(definition)
-        (project / "bench_tools.py").write_text(TOOLS)
-        prepared = prepare(project)
-        if not prepared.ok:
-            raise SystemExit("; ".join(p.render() for p in prepared.problems))
-        apply(prepared)
+        if problems := build_bench_project(project, definition):
+            raise SystemExit(problems)
     name = "local" if local else "activity"
     with ScriptedModelServer(default=script_for(steps)) as model:
         os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"] = model.base_url, "bench"

@@ -152,16 +152,23 @@ async def run_workflow(
     return await _finish(ctx, name, steps, status, wall, workflow_id, ctx.counting.snapshot(), note)
 
 
+def build_bench_project(folder: Path, definition: str) -> str:
+    """Write ``definition`` and the ``step`` tool into a new ``folder`` and build it; the
+    build's problems, or ``""`` when it was built."""
+    folder.mkdir(parents=True)
+    (folder / "dagent.toml").write_text(definition)
+    (folder / "bench_tools.py").write_text(TOOLS)
+    prepared = prepare(folder)
+    if not prepared.ok:
+        return "; ".join(p.render() for p in prepared.problems)
+    apply(prepared)
+    return ""
+
+
 async def run_generated(ctx: Context, steps: int, workdir: Path) -> RunResult:
     project = workdir / f"gen-{ctx.limiter}-{steps}"
-    project.mkdir(parents=True)
-    (project / "dagent.toml").write_text(DEFINITION.format(max_steps=steps + 2))
-    (project / "bench_tools.py").write_text(TOOLS)
-    prepared = prepare(project)
-    if not prepared.ok:
-        problems = "; ".join(p.render() for p in prepared.problems)
+    if problems := build_bench_project(project, DEFINITION.format(max_steps=steps + 2)):
         return RunResult("generated", ctx.limiter, steps, "build failed", note=problems)
-    apply(prepared)
     with imported_package(project, "bench_agent") as generated:
         # as the generated worker does when it starts (worker.py): the model client is built
         # before any run, not inside the first one

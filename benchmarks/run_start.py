@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import noop_loop
-from loop_runs import DEFINITION, TOOLS
+from loop_runs import DEFINITION, build_bench_project
 from report import machine_description, write_between_markers
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 from tool_loop import script_for
 
-from dagent_gen.builder import apply, prepare
 from dagent_gen.generated_package import imported_package
 from dagent_gen.testing import ScriptedModelServer, TemporalDevServer
 
@@ -51,13 +50,8 @@ OTHER_AGENT = '\n[agents.other{i}]\nsystem_prompt = "You help."\ntools = ["step"
 def build_project(folder: Path, agents: int) -> None:
     others = "".join(OTHER_AGENT.format(i=i) for i in range(1, agents))
     definition = DEFINITION.format(max_steps=5).replace("[tools.step]", others + "\n[tools.step]")
-    folder.mkdir(parents=True)
-    (folder / "dagent.toml").write_text(definition)
-    (folder / "bench_tools.py").write_text(TOOLS)
-    prepared = prepare(folder)
-    if not prepared.ok:
-        sys.exit("; ".join(p.render() for p in prepared.problems))
-    apply(prepared)
+    if problems := build_bench_project(folder, definition):
+        sys.exit(problems)
 
 
 async def first_task_ms(client: Client, workflow_id: str) -> float:

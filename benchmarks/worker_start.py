@@ -31,10 +31,9 @@ import time
 from pathlib import Path
 
 from deepagents_env import ensure_deepagents
-from loop_runs import DEFINITION, TOOLS
+from loop_runs import DEFINITION, build_bench_project
 from report import machine_description, write_between_markers
 
-from dagent_gen.builder import apply, prepare
 from dagent_gen.testing import TemporalDevServer
 
 HERE = Path(__file__).resolve().parent
@@ -70,16 +69,6 @@ def bare_start(python: str) -> float:
     return time.perf_counter() - started
 
 
-def build_project(folder: Path) -> None:
-    folder.mkdir()
-    (folder / "dagent.toml").write_text(DEFINITION.format(max_steps=20))
-    (folder / "bench_tools.py").write_text(TOOLS)
-    prepared = prepare(folder)
-    if not prepared.ok:
-        sys.exit("; ".join(p.render() for p in prepared.problems))
-    apply(prepared)
-
-
 def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], str]:
     deepagents: tuple[Path | None, str] = (None, "skipped (--no-deepagents)")
     if not args.no_deepagents:
@@ -88,7 +77,8 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, list[float]], str]:
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, TemporalDevServer() as server:
         project = Path(tmp) / "bench"
-        build_project(project)
+        if problems := build_bench_project(project, DEFINITION.format(max_steps=20)):
+            sys.exit(problems)
         env = {**os.environ, "TEMPORAL_ADDRESS": server.address, "OPENAI_API_KEY": "bench",
                "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}  # fmt: skip
         env.pop("PYTHONDONTWRITEBYTECODE", None)
