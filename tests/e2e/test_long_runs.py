@@ -158,19 +158,29 @@ def test_a_long_run_continues_as_new_and_keeps_every_run_small(
     assert runs[-1].events[-1].event_type == (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
 
 
-def test_cancelling_a_run_stops_the_model_call_and_reports_progress(
+@pytest.mark.parametrize(
+    "model_answers",
+    [
+        pytest.param(False, id="model-call-stops"),
+        # Most model calls end before their first heartbeat: the activity never hears of the
+        # cancellation and completes. The run must stop all the same.
+        pytest.param(True, id="model-call-completes"),
+    ],
+)
+def test_cancelling_a_run_stops_it_and_reports_progress(
     project: Project,
     temporal_server: TemporalDevServer,
     model_server: ScriptedModelServer,
     start_worker: StartWorker,
+    model_answers: bool,
 ) -> None:
     release = threading.Event()
 
-    def hang(request: dict[str, Any]) -> Reply:
-        release.wait(timeout=120)  # a model that takes its time; released at teardown
-        return text("too late")
+    def second_call(request: dict[str, Any]) -> Reply:
+        release.wait(timeout=120)  # a model that takes its time; released as the test says
+        return tool_calls(call("ping", {"i": 2}))
 
-    model_server.add(tool_calls(call("ping", {"i": 1})), respond(hang))
+    model_server.add(tool_calls(call("ping", {"i": 1})), respond(second_call), text("Done."))
     worker = start_worker(project)
     workflow_id = unique("sleeper")
 
@@ -180,10 +190,12 @@ def test_cancelling_a_run_stops_the_model_call_and_reports_progress(
             "sleeper", {"task": "Think."}, id=workflow_id, task_queue=worker.task_queue
         )
         deadline = time.monotonic() + 60
-        while model_server.request_count < 2:  # the second model call is hanging
+        while model_server.request_count < 2:  # the second model call is waiting
             assert time.monotonic() < deadline, "the second model call never arrived"
             await asyncio.sleep(0.1)
         await handle.cancel()
+        if model_answers:  # the reply comes back after the cancel request is recorded
+            release.set()
         output = await asyncio.wait_for(handle.result(), timeout=90)
         description = await handle.describe()
         return output, await fetch_history(client, workflow_id), description.status
@@ -197,11 +209,16 @@ def test_cancelling_a_run_stops_the_model_call_and_reports_progress(
     assert output["steps"] == 2  # the tool-calling step and the cancelled one
     # returning a result after cancellation completes the workflow (it is not CANCELED)
     assert status == WorkflowExecutionStatus.COMPLETED
+    # the second reply's tool call is not run, and the model is not asked again
     assert history.scheduled_activities() == ["call_model", "ping", "call_model"]
+    assert model_server.request_count == 2
     assert history.count("WORKFLOW_EXECUTION_CANCEL_REQUESTED") == 1
     assert history.count("ACTIVITY_TASK_CANCEL_REQUESTED") == 1
-    # the model activity itself stopped (it learned of the cancellation at its heartbeat)
-    assert history.count("ACTIVITY_TASK_CANCELED") == 1
+    if model_answers:
+        assert history.count("ACTIVITY_TASK_COMPLETED") == 3
+        assert history.count("ACTIVITY_TASK_CANCELED") == 0
+    else:  # the model activity itself stopped (it learned of the cancellation at its heartbeat)
+        assert history.count("ACTIVITY_TASK_CANCELED") == 1
 
 
 FORCE_TODOS = {"type": "function", "function": {"name": "write_todos"}}

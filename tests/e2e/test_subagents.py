@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import pytest
 
-from dagent_gen.testing import ScriptedModelServer, TemporalDevServer, call, text, tool_calls
+from dagent_gen.testing import (
+    Reply,
+    ScriptedModelServer,
+    TemporalDevServer,
+    call,
+    respond,
+    text,
+    tool_calls,
+)
 
 from .support import (
     EventLog,
@@ -144,3 +154,71 @@ def test_planner_delegates_to_calculator_and_fact_checker(
     assert sorted(fact_checker.started_attempts("lookup_fact")) == [1, 4]
     for history in (planner, calculator, fact_checker):
         assert worker.api_key.encode() not in history.binary()
+
+
+def test_cancelling_the_parent_stops_the_sub_agent_and_the_parent(
+    project: Project,
+    temporal_server: TemporalDevServer,
+    model_server: ScriptedModelServer,
+    start_worker: StartWorker,
+) -> None:
+    """A cancel sent to the parent while a sub-agent runs reaches the child (a child workflow
+    is cancelled with its parent); both report what they did and nobody calls the model again."""
+    cancelled = threading.Event()
+
+    def calculator_after_cancel(request: dict[str, Any]) -> Reply:
+        cancelled.wait(timeout=60)  # answers only once the parent's cancel is recorded
+        return tool_calls(
+            call("convert_units", {"quantity": {"value": 1, "unit": "km"}, "to": "mi"})
+        )
+
+    model_server.add(
+        tool_calls(call("write_todos", {"todos": ["Convert 1 km to miles"]}), agent=PLANNER),
+        tool_calls(call("calculator", {"task": "Convert 1 km to miles."}), agent=PLANNER),
+        respond(calculator_after_cancel, agent=CALCULATOR),
+    )
+    worker = start_worker(project)
+    workflow_id = unique("planner")
+    child_id = f"{workflow_id}/calculator-1"
+
+    async def run() -> tuple[dict[str, Any], dict[str, Any], EventLog, EventLog]:
+        client = await connect(temporal_server)
+        handle = await client.start_workflow(
+            "planner", {"task": "How far is 1 km in miles?"}, id=workflow_id,
+            task_queue=worker.task_queue,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while model_server.request_count < 3:  # the calculator's model call is waiting
+            assert time.monotonic() < deadline, "the sub-agent's model call never arrived"
+            await asyncio.sleep(0.1)
+        await handle.cancel()
+        # the cancel reaches the child when the parent's next workflow task runs
+        child = client.get_workflow_handle(child_id)
+        while (await fetch_history(client, child_id)).count(
+            "WORKFLOW_EXECUTION_CANCEL_REQUESTED"
+        ) == 0:
+            assert time.monotonic() < deadline, "the sub-agent was never asked to cancel"
+            await asyncio.sleep(0.1)
+        cancelled.set()
+        output = await asyncio.wait_for(handle.result(), timeout=60)
+        child_output = await asyncio.wait_for(child.result(), timeout=60)
+        return (
+            output, child_output,
+            await fetch_history(client, workflow_id), await fetch_history(client, child_id),
+        )  # fmt: skip
+
+    try:
+        output, child_output, planner, calculator = asyncio.run(run())
+    finally:
+        cancelled.set()
+
+    assert output["stop_reason"] == "cancelled"
+    assert child_output["stop_reason"] == "cancelled"
+    assert model_server.request_count == 3  # nobody asked the model again
+    assert model_server.violations == []
+    for history in (planner, calculator):
+        history.assert_healthy()
+    # the child's reply asked for convert_units; it was not run
+    assert calculator.scheduled_activities() == ["call_model"]
+    assert planner.scheduled_activities() == ["call_model", "call_model"]
+    assert planner.count("CHILD_WORKFLOW_EXECUTION_COMPLETED") == 1

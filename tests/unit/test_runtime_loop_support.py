@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from temporalio import workflow
 from temporalio.converter import default as default_converter
 from temporalio.exceptions import ApplicationError
 
@@ -17,6 +19,7 @@ from dagent_gen.runtime.loop_support import (
     last_reply_text,
     parse_arguments,
     parse_todos,
+    raise_if_cancelled,
     tool_call_ids,
     with_unique_call_ids,
 )
@@ -161,3 +164,16 @@ def test_a_cancelled_run_reports_the_models_latest_text() -> None:
         ChatMessage(role="tool", content="r", tool_call_id="c1"),
     ]
     assert last_reply_text(messages) == "first thoughts"
+
+
+@pytest.mark.parametrize("reason", [None, "", "user pressed stop"])
+def test_raise_if_cancelled_follows_the_runs_cancellation_request(
+    monkeypatch: pytest.MonkeyPatch, reason: str | None
+) -> None:
+    # the SDK reports a cancel request as its reason, "" included; None: none was requested
+    monkeypatch.setattr(workflow, "cancellation_reason", lambda: reason)
+    if reason is None:
+        raise_if_cancelled()
+    else:
+        with pytest.raises(asyncio.CancelledError):
+            raise_if_cancelled()

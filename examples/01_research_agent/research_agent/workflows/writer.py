@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from research_agent.inbox import Inbox
     from research_agent.llm import call_model
     from research_agent.loop_support import last_reply_text
+    from research_agent.loop_support import raise_if_cancelled
     from research_agent.loop_support import with_unique_call_ids
     from research_agent.messages import AgentInput
     from research_agent.messages import AgentOutput
@@ -127,6 +128,9 @@ class WriterWorkflow:
         BUDGET.charge(self._usage, self._usage_by_agent, "writer", reply.token_usage())
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from planner_agents.loop_support import fitted_continuation
     from planner_agents.loop_support import last_reply_text
     from planner_agents.loop_support import parse_arguments
+    from planner_agents.loop_support import raise_if_cancelled
     from planner_agents.loop_support import with_unique_call_ids
     from planner_agents.messages import AgentInput
     from planner_agents.messages import AgentOutput
@@ -181,6 +182,9 @@ class FactCheckerWorkflow:
         BUDGET.charge(self._usage, self._usage_by_agent, "fact_checker", reply.token_usage())
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from code_archaeologist.loop_support import last_reply_text
     from code_archaeologist.loop_support import parse_arguments
     from code_archaeologist.loop_support import parse_todos
+    from code_archaeologist.loop_support import raise_if_cancelled
     from code_archaeologist.loop_support import with_unique_call_ids
     from code_archaeologist.messages import AgentInput
     from code_archaeologist.messages import AgentOutput
@@ -241,6 +242,9 @@ class ArchaeologistWorkflow:
         BUDGET.charge(self._usage, self._usage_by_agent, "archaeologist", reply.token_usage())
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message

@@ -7,12 +7,14 @@ Everything here runs inside workflows, so it does no I/O and reads no clock or r
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
+from temporalio import workflow
 from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ActivityError
 from temporalio.exceptions import ApplicationError
@@ -32,6 +34,18 @@ WRITE_TODOS = "write_todos"  # the generator names it too; a test keeps the two 
 # the next run's history: keep it well under the limit.
 CONTINUATION_MAX_BYTES = 1_500_000
 ELIDED_KEEP_CHARS = 2_000  # what stays of an old tool result shortened to fit a continuation
+
+
+def raise_if_cancelled() -> None:
+    """Raise ``CancelledError`` once this run's cancellation has been requested.
+
+    An activity awaited with ``WAIT_CANCELLATION_COMPLETED`` that completes anyway returns its
+    result instead of raising: a model call that ends before its first heartbeat never hears
+    of the cancellation. Called after such an await, this stops the run there instead of
+    letting it run the reply's tools and call the model again.
+    """
+    if workflow.cancellation_reason() is not None:
+        raise asyncio.CancelledError("the run was cancelled")
 
 
 def parse_arguments(call: ToolCall) -> dict[str, Any] | str:

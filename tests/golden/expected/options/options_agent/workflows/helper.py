@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.loop_support import fitted_continuation
     from options_agent.loop_support import last_reply_text
     from options_agent.loop_support import parse_arguments
+    from options_agent.loop_support import raise_if_cancelled
     from options_agent.loop_support import with_unique_call_ids
     from options_agent.messages import AgentInput
     from options_agent.messages import AgentOutput
@@ -212,6 +213,7 @@ class HelperWorkflow:
         BUDGET.check(self._usage)  # raises BudgetExhausted once used up (by a sub-agent too)
         if (cut := self._context.cut(self._messages)) is not None:
             await self._summarize(cut)
+            raise_if_cancelled()  # the summary may have come back after a cancel request
         self._steps += 1
         # messages sent meanwhile join here, never between a tool call and its answers
         self._messages.extend(self._inbox.take(last=tool_choice == "none"))
@@ -230,6 +232,9 @@ class HelperWorkflow:
         self._invalid = reply.invalid
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from options_agent.loop_support import last_reply_text
     from options_agent.loop_support import parse_arguments
     from options_agent.loop_support import parse_todos
+    from options_agent.loop_support import raise_if_cancelled
     from options_agent.loop_support import with_unique_call_ids
     from options_agent.messages import AgentInput
     from options_agent.messages import AgentOutput
@@ -294,6 +295,9 @@ class LeadWorkflow:
         self._invalid = reply.invalid
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message

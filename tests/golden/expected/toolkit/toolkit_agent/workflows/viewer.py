@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from toolkit_agent.loop_support import fitted_continuation
     from toolkit_agent.loop_support import last_reply_text
     from toolkit_agent.loop_support import parse_arguments
+    from toolkit_agent.loop_support import raise_if_cancelled
     from toolkit_agent.loop_support import with_unique_call_ids
     from toolkit_agent.messages import AgentInput
     from toolkit_agent.messages import AgentOutput
@@ -182,6 +183,9 @@ class ViewerWorkflow:
         BUDGET.charge(self._usage, self._usage_by_agent, "viewer", reply.token_usage())
         message = with_unique_call_ids(reply.message(), self._digests.call_ids)
         self._messages.append(message)
+        # A cancel request that came while the model answered: the activity completed without
+        # hearing of it (it learns at a heartbeat), so stop before running the reply's tools.
+        raise_if_cancelled()
         if message.tool_calls:
             BUDGET.check(self._usage)  # used up: end before running the tools it asks for
         return message
