@@ -42,8 +42,10 @@ async def floor_model(messages: list[dict[str, Any]]) -> dict[str, Any]:
         max_retries=0,
     )
     completion = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=messages, tools=TOOLS
-    )  # type: ignore[arg-type]
+        model="gpt-4o-mini",
+        messages=messages,  # type: ignore[arg-type]
+        tools=TOOLS,  # type: ignore[arg-type]
+    )
     message = completion.choices[0].message
     return message.model_dump(exclude_none=True, exclude={"annotations", "refusal", "audio"})
 

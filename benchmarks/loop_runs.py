@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import subprocess
 import sys
 import time
@@ -80,6 +81,11 @@ class RunResult:
     note: str = ""
     # with --repeat: the wall time of every round, in order (None: that round did not complete)
     rounds: list[float | None] = field(default_factory=list)
+    # CPU seconds the run cost this process (worker, SDK core threads, in-process model server)
+    # and the dev server process; with --repeat, every round's, as for ``rounds``
+    cpu: float | None = None
+    server_cpu: float | None = None
+    cpu_rounds: list[float | None] = field(default_factory=list)
 
 
 @dataclass
@@ -90,9 +96,43 @@ class Context:
     limiter: str
     timeout_base: float
     timeout_per_step: float
+    server_pid: int | None = None
 
     def timeout(self, steps: int) -> float:
         return self.timeout_base + self.timeout_per_step * steps
+
+
+@dataclass
+class CpuClock:
+    """CPU seconds used since it was made: by this process (every thread) and by the dev
+    server's process (read from /proc; ``None`` where there is none)."""
+
+    server_pid: int | None
+    process_start: float = field(init=False)
+    server_start: float | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.process_start = time.process_time()
+        self.server_start = process_cpu(self.server_pid)
+
+    def read(self) -> tuple[float, float | None]:
+        process = time.process_time() - self.process_start
+        server_now = process_cpu(self.server_pid)
+        if server_now is None or self.server_start is None:
+            return process, None
+        return process, server_now - self.server_start
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``), or ``None``."""
+    if pid is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _outcome(error: BaseException) -> tuple[str, str]:
@@ -106,11 +146,13 @@ def _outcome(error: BaseException) -> tuple[str, str]:
 async def _finish(
     ctx: Context, name: str, steps: int, status: str, wall: float, workflow_id: str,
     counts: dict[str, int], note: str,
+    cpu: tuple[float | None, float | None] = (None, None),
 ) -> RunResult:  # fmt: skip
     try:
         stats = await asyncio.to_thread(measure_history, ctx.address, workflow_id)
     except (subprocess.SubprocessError, ValueError) as error:
-        return RunResult(name, ctx.limiter, steps, status, wall, note=f"{note} history: {error}")
+        return RunResult(name, ctx.limiter, steps, status, wall, note=f"{note} history: {error}",
+                         cpu=cpu[0], server_cpu=cpu[1])  # fmt: skip
     activities = counts.get("activity_runs", stats.activities)
     heartbeats, queries = counts.get("heartbeats", 0), counts.get("queries", 0)
     # Billable-style actions: the start, every activity attempt, heartbeat call, query,
@@ -121,6 +163,7 @@ async def _finish(
     return RunResult(
         name, ctx.limiter, steps, status, wall, stats.bytes, stats.events, stats.runs,
         activities, stats.workflow_tasks, heartbeats, queries, actions, note,
+        cpu=cpu[0], server_cpu=cpu[1],
     )  # fmt: skip
 
 
@@ -136,7 +179,7 @@ async def run_workflow(
     with ThreadPoolExecutor(4) as pool:
         async with Worker(ctx.client, task_queue=queue, workflows=workflows,
                           activities=activities, activity_executor=pool):  # fmt: skip
-            started = time.perf_counter()
+            started, clock = time.perf_counter(), CpuClock(ctx.server_pid)
             try:
                 run = ctx.client.execute_workflow(workflow, arg, id=workflow_id, task_queue=queue)
                 await asyncio.wait_for(run, ctx.timeout(steps))
@@ -144,12 +187,13 @@ async def run_workflow(
                 status, note = "timeout", f"no result within {ctx.timeout(steps):.1f} s"
             except Exception as error:  # every failure is a row in the table
                 status, note = _outcome(error)
-            wall = time.perf_counter() - started
+            wall, cpu = time.perf_counter() - started, clock.read()
             if status == "timeout":
                 # The run may not have started yet, or may have ended meanwhile.
                 with contextlib.suppress(RPCError):
                     await ctx.client.get_workflow_handle(workflow_id).terminate("benchmark timeout")
-    return await _finish(ctx, name, steps, status, wall, workflow_id, ctx.counting.snapshot(), note)
+    return await _finish(ctx, name, steps, status, wall, workflow_id, ctx.counting.snapshot(), note,
+                         cpu)  # fmt: skip
 
 
 def build_bench_project(folder: Path, definition: str) -> str:
@@ -206,14 +250,15 @@ async def run_model_only(
 ) -> RunResult:
     """The scripted model's own time: the recorded requests sent again, one after another."""
     client = openai.AsyncOpenAI(api_key="bench", base_url=base_url, max_retries=0)
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), CpuClock(ctx.server_pid)
     for body in requests:
         # The low-level call skips the SDK's per-message request transform (see docs).
         await client.post("/chat/completions", body=body, cast_to=ChatCompletion)
-    wall = time.perf_counter() - started
+    wall, (cpu, server_cpu) = time.perf_counter() - started, clock.read()
     await client.close()
     return RunResult("model", ctx.limiter, steps, "completed", wall,
-                     note=f"{len(requests)} requests via client.post")  # fmt: skip
+                     note=f"{len(requests)} requests via client.post", cpu=cpu,
+                     server_cpu=server_cpu)  # fmt: skip
 
 
 async def run_deepagents(

@@ -55,48 +55,62 @@ def _loop_row(row: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def overheads(rows: Sequence[dict[str, Any]], activities: str = "2N+1") -> dict[int, float]:
+def overheads(
+    rows: Sequence[dict[str, Any]], activities: str = "2N+1", measure: str = "wall"
+) -> dict[int, float]:
     """Overhead per step (ms) of the generated code by N: generated - engine - model, per step.
 
     The engine row runs 2N + 1 no-op activities, as many as the loop runs. ``activities="2N"``
     scales it to 2N (one activity fewer, the bar as issue 12 first put it): the final answer's
-    model call is then counted as overhead too.
+    model call is then counted as overhead too. ``measure="cpu"``: the same of the CPU time the
+    benchmark's process used (worker, SDK core threads, in-process model server) instead of
+    wall time; runs without it are left out.
     """
+    value, per_round = ("wall", "rounds") if measure == "wall" else ("cpu", "cpu_rounds")
     by_key = {(r["steps"], r["implementation"]): r for r in rows}
     found = {}
     for steps in sorted({r["steps"] for r in rows}):
         runs = [by_key.get((steps, k)) for k in ("generated", "engine", "model")]
-        walls = [r["wall"] for r in runs if r and r["status"] == "completed" and r["wall"]]
-        if len(walls) < 3:
+        totals: list[float] = [
+            r[value] for r in runs if r and r["status"] == "completed" and r.get(value)
+        ]
+        if len(totals) < 3:
             continue
         scale = 2 * steps / (2 * steps + 1) if activities == "2N" else 1.0
         # Each round runs the three one after another: the median of the rounds' own
         # differences cancels a slower minute of a shared box, which a difference of the
         # three medians does not. Without paired rounds: the difference of the medians.
-        paired = [r.get("rounds") or [] for r in runs if r]
+        paired = [r.get(per_round) or [] for r in runs if r]
         if len({len(p) for p in paired}) == 1 and paired[0] and all(None not in p for p in paired):
-            per_round = sorted(g - e * scale - m for g, e, m in zip(*paired, strict=True))
-            found[steps] = 1000 * statistics.median(per_round) / steps
+            differences = sorted(g - e * scale - m for g, e, m in zip(*paired, strict=True))
+            found[steps] = 1000 * statistics.median(differences) / steps
         else:
-            found[steps] = 1000 * (walls[0] - walls[1] * scale - walls[2]) / steps
+            found[steps] = 1000 * (totals[0] - totals[1] * scale - totals[2]) / steps
     return found
 
 
 def _overhead_rows(rows: Sequence[dict[str, Any]]) -> Iterable[str]:
     by_key = {(r["steps"], r["implementation"]): r for r in rows}
     found, against_2n = overheads(rows), overheads(rows, "2N")
+    cpu = overheads(rows, measure="cpu")
     for steps in sorted({r["steps"] for r in rows}):
         generated, engine, model = (
             by_key.get((steps, k)) for k in ("generated", "engine", "model")
         )
         if steps not in found or generated is None or engine is None or model is None:
-            yield "| " + " | ".join([str(steps)] + [MISSING] * 9) + " |"
+            yield "| " + " | ".join([str(steps)] + [MISSING] * 11) + " |"
             continue
         per_step = [generated[k] for k in ("actions", "activities", "heartbeats", "queries")]
         cells = [f"{v / steps:.2f}" if v is not None else MISSING for v in per_step]
+        servers = [r.get("server_cpu") for r in (generated, engine)]
+        server = " / ".join(_ms(v and 1000 * v / steps) for v in servers)
         yield (f"| {steps} | {generated['wall']:.2f} | {engine['wall']:.2f} | "
                f"{model['wall']:.2f} | **{found[steps]:.1f}** | {against_2n[steps]:.1f} | "
-               + " | ".join(cells) + " |")  # fmt: skip
+               f"{_ms(cpu.get(steps))} | {server} | " + " | ".join(cells) + " |")  # fmt: skip
+
+
+def _ms(value: float | None) -> str:
+    return MISSING if value is None else f"{value:.1f}"
 
 
 def _growth(rows: Sequence[dict[str, Any]]) -> str:
@@ -125,11 +139,14 @@ def loop_tables(results: Sequence[dict[str, Any]], meta: str) -> str:
             "",
             f"Overhead of the generated code, {limiter} limiter "
             "(generated wall - engine limit - model's own time, per step; with several rounds, "
-            "the median of the rounds' own differences):", "",
+            "the median of the rounds' own differences; CPU overhead: the same difference of "
+            "the CPU time the benchmark's process used, worker, SDK core threads and "
+            "in-process model server; server CPU: the dev server process's):", "",
             "| steps | generated s | engine limit s | model's own s | overhead ms / step "
-            "| (against 2N no-ops) | actions / step | activity runs / step | heartbeats / step "
+            "| (against 2N no-ops) | CPU overhead ms / step | server CPU ms / step (generated "
+            "/ engine) | actions / step | activity runs / step | heartbeats / step "
             "| queries / step |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
             *_overhead_rows(rows),
             "",
             _growth(rows),

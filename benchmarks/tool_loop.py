@@ -113,7 +113,7 @@ async def run_steps(
 def rounds_for(steps: int, args: argparse.Namespace) -> int:
     """``--repeat`` rounds, and at small N enough of them to cover ``--round-steps`` steps: a
     100 ms hiccup of a shared box is 10 ms per step at N = 10 but 0.5 ms at N = 200."""
-    return max(args.repeat, math.ceil(args.round_steps / steps))
+    return max(int(args.repeat), math.ceil(int(args.round_steps) / steps))
 
 
 def _median(runs: list[RunResult]) -> RunResult:
@@ -123,6 +123,7 @@ def _median(runs: list[RunResult]) -> RunResult:
         return runs[0]
     chosen = sorted(completed, key=lambda r: r.wall or 0.0)[(len(completed) - 1) // 2]
     chosen.rounds = [r.wall if r.status == "completed" else None for r in runs]
+    chosen.cpu_rounds = [r.cpu if r.status == "completed" else None for r in runs]
     if len(runs) > 1:
         walls = [r.wall for r in runs if r.wall is not None]
         spread = (", ".join(f"{w:.2f}" for w in walls) if len(walls) <= 5
@@ -154,7 +155,7 @@ async def run_setting(
         counting = Counting()
         client = await Client.connect(server.address, interceptors=[counting])
         ctx = Context(client, counting, server.address, limiter, args.timeout_base,
-                      args.timeout_per_step)  # fmt: skip
+                      args.timeout_per_step, server.pid)  # fmt: skip
         # One untimed round first: the process's first model reply builds the openai
         # models' deferred pydantic schemas and the first runs warm the server's caches,
         # once per process as in a long-running worker; timed at N = 10 it was ~30 ms/step.
