@@ -90,8 +90,9 @@ async def run_steps(
     ctx: Context, steps: int, args: argparse.Namespace, deepagents: tuple[Path | None, str],
     workdir: Path,
 ) -> list[RunResult]:  # fmt: skip
-    """Every implementation once at ``steps``; the generated code, the model's own time and the
-    engine limit ``rounds_for(steps)`` times in turn, each reported by its median run."""
+    """The generated code, the model's own time and the engine limit ``rounds_for(steps)``
+    times in turn, then the floor and temporalio-deepagents ``--repeat`` times each; every line
+    reported by its median run."""
     rounds: dict[str, list[RunResult]] = {"generated": [], "model": [], "engine": []}
     for round_ in range(rounds_for(steps, args)):
         with ScriptedModelServer(default=script_for(steps)) as model:
@@ -105,8 +106,9 @@ async def run_steps(
         del requests
         rounds["engine"].append(_checked(await run_engine_limit(ctx, steps)))
     results = [_median(runs) for runs in rounds.values()]
-    results += [await _peer(ctx, steps, args, "floor", deepagents)]
-    results += [await _peer(ctx, steps, args, "deepagents", deepagents)]
+    for peer in ("floor", "deepagents"):  # --repeat runs each, reported by the median one
+        results.append(_median([await _peer(ctx, steps, args, peer, deepagents)
+                                for _ in range(args.repeat)]))  # fmt: skip
     return results
 
 
