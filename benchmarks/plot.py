@@ -81,16 +81,18 @@ def _wall_panel(axis: Any, rows: list[dict[str, Any]]) -> None:
 def _overhead_panel(axis: Any, rows: list[dict[str, Any]]) -> None:
     """What the generated code costs per step beyond the engine and the model: flat = constant."""
     for limiter, line in (("raised", "-"), ("default", "--")):
-        found = overheads([r for r in rows if r["limiter"] == limiter])
-        if found:
-            axis.plot(list(found), list(found.values()), line, marker="o", color="tab:green",
-                      label=f"limiter {limiter}")  # fmt: skip
+        chosen = [r for r in rows if r["limiter"] == limiter]
+        for measure, color in (("wall", "tab:green"), ("cpu", "tab:purple")):
+            found = overheads(chosen, measure=measure)
+            if found:
+                axis.plot(list(found), list(found.values()), line, marker="o", color=color,
+                          label=f"{measure}, limiter {limiter}")  # fmt: skip
     axis.axhline(5, color="darkred", linestyle=":", linewidth=1)
     axis.annotate("5 ms target", (0.02, 5), xycoords=("axes fraction", "data"), xytext=(0, 4),
                   textcoords="offset points", color="darkred", fontsize=8)  # fmt: skip
     axis.axhline(0, color="black", linewidth=0.5)
     axis.set(xscale="log", xlabel="tool steps (N)", ylabel="ms per step",
-             title="Overhead: generated - engine limit - model's own time")  # fmt: skip
+             title="Overhead: generated - engine limit - model's own time (wall, CPU)")  # fmt: skip
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
 
