@@ -194,7 +194,14 @@ def test_cancelling_a_run_stops_it_and_reports_progress(
             assert time.monotonic() < deadline, "the second model call never arrived"
             await asyncio.sleep(0.1)
         await handle.cancel()
-        if model_answers:  # the reply comes back after the cancel request is recorded
+        if model_answers:
+            # the reply comes back once the workflow has asked the activity to stop (before
+            # that, the completion could overtake the request: then there is nothing to ask)
+            while (await fetch_history(client, workflow_id)).count(
+                "ACTIVITY_TASK_CANCEL_REQUESTED"
+            ) == 0:
+                assert time.monotonic() < deadline, "the model call was never asked to stop"
+                await asyncio.sleep(0.05)
             release.set()
         output = await asyncio.wait_for(handle.result(), timeout=90)
         description = await handle.describe()
