@@ -332,6 +332,29 @@ async def fetch_history(client: Client, workflow_id: str, run_id: str | None = N
     return EventLog(await handle.fetch_history())
 
 
+async def history_has(client: Client, workflow_id: str, event_type: str) -> bool:
+    """Whether ``workflow_id``'s history holds an event of ``event_type`` yet."""
+    return (await fetch_history(client, workflow_id)).count(event_type) > 0
+
+
+UNTIL_TIMEOUT = 60.0  # generous: a busy CI box
+
+
+async def until(check: Any, what: str, *, deadline: float | None = None) -> None:
+    """Poll ``check()`` (sync or async) until it is true; fail naming ``what`` at ``deadline``
+    (a ``time.monotonic()`` value; default UNTIL_TIMEOUT seconds from now)."""
+    if deadline is None:
+        deadline = time.monotonic() + UNTIL_TIMEOUT
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
 def tool_messages(request: dict[str, Any]) -> dict[str, str]:
     """``{tool_call_id: content}`` of the tool messages of one model request."""
     return {

@@ -33,7 +33,9 @@ from .support import (
     connect,
     decode,
     fetch_history,
+    history_has,
     unique,
+    until,
     write_project,
 )
 
@@ -190,18 +192,17 @@ def test_cancelling_a_run_stops_it_and_reports_progress(
             "sleeper", {"task": "Think."}, id=workflow_id, task_queue=worker.task_queue
         )
         deadline = time.monotonic() + 60
-        while model_server.request_count < 2:  # the second model call is waiting
-            assert time.monotonic() < deadline, "the second model call never arrived"
-            await asyncio.sleep(0.1)
+        await until(
+            lambda: model_server.request_count >= 2, "the second model call", deadline=deadline
+        )
         await handle.cancel()
         if model_answers:
             # the reply comes back once the workflow has asked the activity to stop (before
             # that, the completion could overtake the request: then there is nothing to ask)
-            while (await fetch_history(client, workflow_id)).count(
-                "ACTIVITY_TASK_CANCEL_REQUESTED"
-            ) == 0:
-                assert time.monotonic() < deadline, "the model call was never asked to stop"
-                await asyncio.sleep(0.05)
+            await until(
+                lambda: history_has(client, workflow_id, "ACTIVITY_TASK_CANCEL_REQUESTED"),
+                "the model call's cancel request", deadline=deadline,
+            )  # fmt: skip
             release.set()
         output = await asyncio.wait_for(handle.result(), timeout=90)
         description = await handle.describe()

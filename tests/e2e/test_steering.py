@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from .support import (
     fetch_history,
     run_client,
     unique,
+    until,
     write_project,
 )
 
@@ -114,19 +114,6 @@ async def start(client: Client, agent: str, task: str, task_queue: str) -> Workf
     return await client.start_workflow(
         agent, {"task": task}, id=unique(agent), task_queue=task_queue
     )
-
-
-async def until(check: Any, what: str) -> None:
-    """Poll ``check()`` (sync or async) until it is true."""
-    deadline = time.monotonic() + WAIT
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def last_message(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:

@@ -27,7 +27,9 @@ from .support import (
     connect,
     copy_example,
     fetch_history,
+    history_has,
     unique,
+    until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -188,18 +190,18 @@ def test_cancelling_the_parent_stops_the_sub_agent_and_the_parent(
             task_queue=worker.task_queue,
         )  # fmt: skip
         deadline = time.monotonic() + 60
-        while model_server.request_count < 3:  # the calculator's model call is waiting
-            assert time.monotonic() < deadline, "the sub-agent's model call never arrived"
-            await asyncio.sleep(0.1)
+        await until(  # the calculator's model call is waiting
+            lambda: model_server.request_count >= 3, "the sub-agent's model call",
+            deadline=deadline,
+        )  # fmt: skip
         await handle.cancel()
         # the cancel reaches the child when the parent's next workflow task runs
-        child = client.get_workflow_handle(child_id)
-        while (await fetch_history(client, child_id)).count(
-            "WORKFLOW_EXECUTION_CANCEL_REQUESTED"
-        ) == 0:
-            assert time.monotonic() < deadline, "the sub-agent was never asked to cancel"
-            await asyncio.sleep(0.1)
+        await until(
+            lambda: history_has(client, child_id, "WORKFLOW_EXECUTION_CANCEL_REQUESTED"),
+            "the sub-agent's cancel request", deadline=deadline,
+        )  # fmt: skip
         cancelled.set()
+        child = client.get_workflow_handle(child_id)
         output = await asyncio.wait_for(handle.result(), timeout=60)
         child_output = await asyncio.wait_for(child.result(), timeout=60)
         return (
